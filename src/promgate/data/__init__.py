@@ -1,0 +1,1 @@
+"""Benchmark loading, the Item schema, stratified sampling and the prepared-data manifest."""

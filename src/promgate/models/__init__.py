@@ -1,0 +1,1 @@
+"""Model backends. Only ``hf`` (transformers) exists so far."""

@@ -1,0 +1,1 @@
+"""Running untrusted programs (model-written code) in a constrained child process."""

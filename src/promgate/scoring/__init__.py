@@ -1,0 +1,1 @@
+"""Turning model outputs into per-item results: multiple choice, generation, code."""

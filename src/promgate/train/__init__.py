@@ -1,0 +1,1 @@
+"""Training candidates: LoRA adapters per seed."""

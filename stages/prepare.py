@@ -1,0 +1,27 @@
+"""Stage prepare: upstream benchmark files -> data/prepared/*.jsonl, manifest, training corpus."""
+
+from _common import ROOT, run_stage
+
+from promgate.config import load_params
+from promgate.data.prepare import prepare, prepare_training_corpus
+
+
+def main() -> None:
+    params = load_params(ROOT / "params.yaml")
+    prepare(
+        benchmarks=params.data.benchmarks,
+        n_per_benchmark=params.data.n_per_benchmark,
+        n_overrides=params.data.n_overrides,
+        seed=params.data.sample_seed,
+        out_dir=ROOT / "data/prepared",
+    )
+    prepare_training_corpus(
+        sources=params.data.train_sources,
+        n=params.data.train_examples,
+        seed=params.data.sample_seed,
+        out_path=ROOT / "data/train/corpus.jsonl",
+    )
+
+
+if __name__ == "__main__":
+    run_stage(main)
