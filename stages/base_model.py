@@ -1,7 +1,6 @@
 """Stage base_model: the packaged GGUF baseline, dequantised once into models/base."""
 
 from _common import ROOT, run_stage
-
 from promgate.config import load_params
 from promgate.models.hf import materialize_base
 

@@ -3,7 +3,6 @@
 import argparse
 
 from _common import ROOT, run_stage
-
 from promgate.config import load_params
 from promgate.data.schema import read_items
 from promgate.models import hf
@@ -23,7 +22,9 @@ def main() -> None:
     loaded = hf.load(ROOT / "models/base", adapter, model_id=model_id, threads=params.eval.threads)
     items = {b: read_items(ROOT / "data/prepared" / f"{b}.jsonl") for b in params.data.benchmarks}
     summary = evaluate_model(
-        loaded, items, params.eval,
+        loaded,
+        items,
+        params.eval,
         results_dir=ROOT / "results" / model_id,
         metrics_path=ROOT / "metrics/eval" / f"{model_id}.json",
     )

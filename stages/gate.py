@@ -1,7 +1,6 @@
 """Stage gate: the policy applied to baseline and candidate results -> reports/gate.json."""
 
 from _common import ROOT, run_stage
-
 from promgate.config import load_params
 from promgate.pipeline import run_gate
 

@@ -1,7 +1,6 @@
 """Stage prepare: upstream benchmark files -> data/prepared/*.jsonl, manifest, training corpus."""
 
 from _common import ROOT, run_stage
-
 from promgate.config import load_params
 from promgate.data.prepare import prepare, prepare_training_corpus
 
@@ -11,7 +10,7 @@ def main() -> None:
     prepare(
         benchmarks=params.data.benchmarks,
         n_per_benchmark=params.data.n_per_benchmark,
-        n_overrides=params.data.n_overrides,
+        n_overrides={b: params.n_for(b) for b in params.data.benchmarks},
         seed=params.data.sample_seed,
         out_dir=ROOT / "data/prepared",
     )

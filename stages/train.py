@@ -3,7 +3,6 @@
 import argparse
 
 from _common import ROOT, run_stage
-
 from promgate.config import load_params
 from promgate.io import write_json
 from promgate.pipeline import candidate_id

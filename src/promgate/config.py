@@ -33,6 +33,8 @@ class ModelConfig(_Strict):
 class DataConfig(_Strict):
     benchmarks: list[str]
     n_per_benchmark: int
+    generative: list[str] = Field(default_factory=list)
+    n_generative: int = -1
     n_overrides: dict[str, int] = Field(default_factory=dict)
     sample_seed: int
     train_sources: list[str]
@@ -72,7 +74,12 @@ class Params(_Strict):
     policy: dict[str, Any]
 
     def n_for(self, benchmark: str) -> int:
-        return self.data.n_overrides.get(benchmark, self.data.n_per_benchmark)
+        """Sample size for a benchmark: its override, else the generative or the default size."""
+        if benchmark in self.data.n_overrides:
+            return self.data.n_overrides[benchmark]
+        if benchmark in self.data.generative:
+            return self.data.n_generative
+        return self.data.n_per_benchmark
 
 
 def load_params(path: str | Path = "params.yaml") -> Params:
@@ -101,9 +108,7 @@ def compose(conf_dir: str | Path = "conf", overrides: list[str] | None = None) -
     return OmegaConf.to_yaml(cfg)
 
 
-def sync(
-    root: str | Path = ".", overrides: list[str] | None = None
-) -> Path:
+def sync(root: str | Path = ".", overrides: list[str] | None = None) -> Path:
     root = Path(root)
     target = root / "params.yaml"
     atomic_write_text(target, compose(root / "conf", overrides))

@@ -85,8 +85,9 @@ def materialize_base(cfg: ModelConfig, out_dir: str | Path) -> dict:
     return card
 
 
-def load(model_dir: str | Path, adapter_dir: str | Path | None = None, *, model_id: str,
-         threads: int = 0) -> LoadedModel:
+def load(
+    model_dir: str | Path, adapter_dir: str | Path | None = None, *, model_id: str, threads: int = 0
+) -> LoadedModel:
     """Load the fp32 base, and merge a LoRA adapter into it when one is given."""
     import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer

@@ -7,6 +7,7 @@ its end. Network isolation and the hostile-program corpus build on it.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import resource
 import secrets
@@ -46,10 +47,8 @@ def _apply_limits(limits: Limits) -> None:
 
 
 def _kill_group(pid: int) -> None:
-    try:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(pid, signal.SIGKILL)
-    except (ProcessLookupError, PermissionError):
-        pass
 
 
 def run_python(program: str, limits: Limits | None = None) -> RunResult:
@@ -94,6 +93,15 @@ def run_python(program: str, limits: Limits | None = None) -> RunResult:
         verdict = "no_sentinel"
     else:
         verdict = "passed"
-    enforced = ("rlimit_cpu", "rlimit_as", "rlimit_fsize", "rlimit_nofile", "rlimit_nproc",
-                "process_group_kill", "empty_env", "private_tmpdir", "closed_stdin")
+    enforced = (
+        "rlimit_cpu",
+        "rlimit_as",
+        "rlimit_fsize",
+        "rlimit_nofile",
+        "rlimit_nproc",
+        "process_group_kill",
+        "empty_env",
+        "private_tmpdir",
+        "closed_stdin",
+    )
     return RunResult(verdict, code, stdout, stderr, enforced)

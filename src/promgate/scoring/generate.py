@@ -20,8 +20,16 @@ def chat_prompt(tokenizer, user_message: str) -> str:
     )
 
 
-def generate_greedy(model, tokenizer, prompts: list[str], *, max_new_tokens: int,
-                    batch_size: int, stop: list[str], description: str = "generating") -> list[str]:
+def generate_greedy(
+    model,
+    tokenizer,
+    prompts: list[str],
+    *,
+    max_new_tokens: int,
+    batch_size: int,
+    stop: list[str],
+    description: str = "generating",
+) -> list[str]:
     """Greedy continuations of ``prompts`` (in their order), cut at the first stop string."""
     import torch
 
@@ -32,8 +40,12 @@ def generate_greedy(model, tokenizer, prompts: list[str], *, max_new_tokens: int
         task = bar.add_task(description, total=len(prompts))
         for start in range(0, len(order), batch_size):
             chunk = order[start : start + batch_size]
-            encoded = tokenizer([prompts[i] for i in chunk], return_tensors="pt", padding=True,
-                                add_special_tokens=False)
+            encoded = tokenizer(
+                [prompts[i] for i in chunk],
+                return_tensors="pt",
+                padding=True,
+                add_special_tokens=False,
+            )
             generated = model.generate(
                 **encoded,
                 max_new_tokens=max_new_tokens,

@@ -42,7 +42,9 @@ class ChoiceScores:
     @property
     def prediction_norm(self) -> int:
         """acc_norm: log-likelihood per byte of the continuation."""
-        norm = [lp / max(n, 1) for lp, n in zip(self.logprobs, self.continuation_chars, strict=True)]
+        norm = [
+            lp / max(n, 1) for lp, n in zip(self.logprobs, self.continuation_chars, strict=True)
+        ]
         return max(range(len(norm)), key=lambda i: norm[i])
 
     @property
@@ -95,8 +97,9 @@ def _unique_inputs(requests: list[ChoiceRequest], max_length: int) -> list[_Uniq
     return sorted(by_tokens.values(), key=lambda u: len(u.tokens), reverse=True)
 
 
-def score_requests(model, tokenizer, requests: list[ChoiceRequest], batch_size: int,
-                   description: str = "scoring") -> dict[tuple[int, int], float]:
+def score_requests(
+    model, tokenizer, requests: list[ChoiceRequest], batch_size: int, description: str = "scoring"
+) -> dict[tuple[int, int], float]:
     """Sum of continuation log-probabilities for every (item, choice) request."""
     import torch
 
@@ -131,8 +134,9 @@ def score_requests(model, tokenizer, requests: list[ChoiceRequest], batch_size: 
     return scores
 
 
-def score_items(model, tokenizer, items: list[Item], batch_size: int,
-                description: str = "multiple choice") -> list[ChoiceScores]:
+def score_items(
+    model, tokenizer, items: list[Item], batch_size: int, description: str = "multiple choice"
+) -> list[ChoiceScores]:
     requests = build_requests(tokenizer, items)
     scores = score_requests(model, tokenizer, requests, batch_size, description)
     out = []

@@ -29,10 +29,12 @@ def _base(item: Item, model_id: str) -> dict:
     }
 
 
-def score_multiple_choice(loaded: LoadedModel, items: list[Item], cfg: EvalConfig,
-                          benchmark: str) -> list[ItemResult]:
-    scored = multiple_choice.score_items(loaded.model, loaded.tokenizer, items, cfg.batch_size,
-                                         description=benchmark)
+def score_multiple_choice(
+    loaded: LoadedModel, items: list[Item], cfg: EvalConfig, benchmark: str
+) -> list[ItemResult]:
+    scored = multiple_choice.score_items(
+        loaded.model, loaded.tokenizer, items, cfg.batch_size, description=benchmark
+    )
     results = []
     for item, choice in zip(items, scored, strict=True):
         assert item.choices is not None
@@ -52,9 +54,13 @@ def score_multiple_choice(loaded: LoadedModel, items: list[Item], cfg: EvalConfi
 def score_gsm8k(loaded: LoadedModel, items: list[Item], cfg: EvalConfig) -> list[ItemResult]:
     prompts = [chat_prompt(loaded.tokenizer, item.prompt) for item in items]
     outputs = generate_greedy(
-        loaded.model, loaded.tokenizer, prompts,
-        max_new_tokens=cfg.max_new_tokens.get("gsm8k", 256), batch_size=cfg.batch_size,
-        stop=GSM8K_STOP, description="gsm8k",
+        loaded.model,
+        loaded.tokenizer,
+        prompts,
+        max_new_tokens=cfg.max_new_tokens.get("gsm8k", 256),
+        batch_size=cfg.batch_size,
+        stop=GSM8K_STOP,
+        description="gsm8k",
     )
     results = []
     for item, output in zip(items, outputs, strict=True):
@@ -72,9 +78,13 @@ def score_gsm8k(loaded: LoadedModel, items: list[Item], cfg: EvalConfig) -> list
 
 def score_humaneval(loaded: LoadedModel, items: list[Item], cfg: EvalConfig) -> list[ItemResult]:
     outputs = generate_greedy(
-        loaded.model, loaded.tokenizer, [item.prompt for item in items],
-        max_new_tokens=cfg.max_new_tokens.get("humaneval", 384), batch_size=cfg.batch_size,
-        stop=HUMANEVAL_STOP, description="humaneval",
+        loaded.model,
+        loaded.tokenizer,
+        [item.prompt for item in items],
+        max_new_tokens=cfg.max_new_tokens.get("humaneval", 384),
+        batch_size=cfg.batch_size,
+        stop=HUMANEVAL_STOP,
+        description="humaneval",
     )
     limits = Limits(wall_timeout_s=cfg.code_timeout_s, cpu_time_s=max(1, int(cfg.code_timeout_s)))
     results = []
@@ -88,15 +98,15 @@ def score_humaneval(loaded: LoadedModel, items: list[Item], cfg: EvalConfig) -> 
                 n_samples=1,
                 n_correct=int(run.passed),
                 prediction=completion,
-                target=None,
                 error=None if run.passed else run.verdict,
             )
         )
     return results
 
 
-def score_benchmark(loaded: LoadedModel, benchmark: str, items: list[Item],
-                    cfg: EvalConfig) -> list[ItemResult]:
+def score_benchmark(
+    loaded: LoadedModel, benchmark: str, items: list[Item], cfg: EvalConfig
+) -> list[ItemResult]:
     kinds = {item.kind for item in items}
     if kinds == {"multiple_choice"}:
         return score_multiple_choice(loaded, items, cfg, benchmark)
@@ -112,8 +122,13 @@ def summarize(results: list[ItemResult]) -> dict:
     return {"n": n, "accuracy": sum(r.value for r in results) / n if n else None}
 
 
-def evaluate_model(loaded: LoadedModel, items_by_benchmark: dict[str, list[Item]],
-                   cfg: EvalConfig, results_dir: Path, metrics_path: Path) -> dict:
+def evaluate_model(
+    loaded: LoadedModel,
+    items_by_benchmark: dict[str, list[Item]],
+    cfg: EvalConfig,
+    results_dir: Path,
+    metrics_path: Path,
+) -> dict:
     metrics: dict[str, dict] = {}
     for benchmark, items in items_by_benchmark.items():
         results = score_benchmark(loaded, benchmark, items, cfg)

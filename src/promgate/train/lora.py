@@ -67,26 +67,36 @@ def _peak_rss_mb() -> float:
     return peak / (1024 * 1024) if platform.system() == "Darwin" else peak / 1024
 
 
-def train_lora(base_dir: Path, corpus_path: Path, cfg: TrainConfig, seed: int, out_dir: Path,
-               live_dir: Path | None = None, threads: int = 0) -> TrainSummary:
+def train_lora(
+    base_dir: Path,
+    corpus_path: Path,
+    cfg: TrainConfig,
+    seed: int,
+    out_dir: Path,
+    live_dir: Path | None = None,
+    threads: int = 0,
+) -> TrainSummary:
     import torch
     from peft import LoraConfig, get_peft_model
     from transformers import AutoModelForCausalLM, AutoTokenizer, set_seed
 
+    corpus = read_corpus(corpus_path)  # fail on a bad corpus before loading any weights
     set_seed(seed)
     if threads > 0:
         torch.set_num_threads(threads)
     tokenizer = AutoTokenizer.from_pretrained(base_dir)
     model = AutoModelForCausalLM.from_pretrained(base_dir, dtype=torch.float32)
     lora = LoraConfig(
-        r=cfg.lora.r, lora_alpha=cfg.lora.alpha, lora_dropout=cfg.lora.dropout,
-        target_modules=list(cfg.lora.target_modules), task_type="CAUSAL_LM",
+        r=cfg.lora.r,
+        lora_alpha=cfg.lora.alpha,
+        lora_dropout=cfg.lora.dropout,
+        target_modules=list(cfg.lora.target_modules),
+        task_type="CAUSAL_LM",
     )
     model = get_peft_model(model, lora)
     model.train()
     examples = [
-        encode_example(tokenizer, row["prompt"], row["response"], cfg.max_length)
-        for row in read_corpus(corpus_path)
+        encode_example(tokenizer, row["prompt"], row["response"], cfg.max_length) for row in corpus
     ]
     params = [p for p in model.parameters() if p.requires_grad]
     optimizer = torch.optim.AdamW(params, lr=cfg.learning_rate, weight_decay=0.0)

@@ -1,0 +1,1 @@
+"""Policies, gate functions and the fail-closed promotion decision."""

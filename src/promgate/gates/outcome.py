@@ -1,0 +1,87 @@
+"""Typed gate outcomes and the fail-closed rule that turns them into a decision."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from enum import Enum
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class _Code(str, Enum):
+    """A string code that prints as itself ("GO", not "Decision.GO") in messages."""
+
+    def __str__(self) -> str:
+        return str(self.value)
+
+    def __format__(self, spec: str) -> str:
+        return format(str(self.value), spec)
+
+
+class Status(_Code):
+    PASS = "PASS"
+    FAIL = "FAIL"
+    BLOCKED = "BLOCKED"
+    WAIVED = "WAIVED"
+
+
+class Reason(_Code):
+    """Closed list: every outcome says why with one of these codes."""
+
+    OK = "OK"
+    IMPROVED = "IMPROVED"
+    NO_REGRESSION = "NO_REGRESSION"
+    REGRESSION = "REGRESSION"
+    BELOW_THRESHOLD = "BELOW_THRESHOLD"
+    CI_INCLUDES_ZERO = "CI_INCLUDES_ZERO"
+    UNDERPOWERED = "UNDERPOWERED"
+    MISSING_EVIDENCE = "MISSING_EVIDENCE"
+    ALIGNMENT = "ALIGNMENT"
+    SCHEMA = "SCHEMA"
+    CONTAMINATED = "CONTAMINATED"
+
+
+class Decision(_Code):
+    GO = "GO"
+    NO_GO = "NO_GO"
+    BLOCKED = "BLOCKED"
+
+
+# Worse decisions rank higher: with seed_rule "all" the suite gets its worst seed's decision.
+_SEVERITY = {Decision.GO: 0, Decision.NO_GO: 1, Decision.BLOCKED: 2}
+
+
+class GateOutcome(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    gate: str
+    status: Status
+    reason: Reason
+    message: str
+    candidate: str | None = None
+    benchmark: str | None = None
+    evidence: dict[str, Any] = Field(default_factory=dict)
+    policy_ref: str
+    required: bool = True
+    failure_response: str | None = None
+
+
+def decide(outcomes: Iterable[GateOutcome]) -> Decision:
+    """Fail closed: any required BLOCKED -> BLOCKED; else any required FAIL -> NO_GO; else GO.
+
+    Outcomes of gates the policy marks as not required are reported but never decide.
+    An empty list is BLOCKED: no evidence is not a pass.
+    """
+    required = [o for o in outcomes if o.required]
+    if not required or any(o.status is Status.BLOCKED for o in required):
+        return Decision.BLOCKED
+    if any(o.status is Status.FAIL for o in required):
+        return Decision.NO_GO
+    return Decision.GO
+
+
+def worst(decisions: Iterable[Decision]) -> Decision:
+    """The most severe decision (BLOCKED > NO_GO > GO); none at all is BLOCKED."""
+    ranked = sorted(decisions, key=_SEVERITY.__getitem__, reverse=True)
+    return ranked[0] if ranked else Decision.BLOCKED
