@@ -34,6 +34,14 @@ def encode_example(tokenizer, prompt: str, response: str, max_length: int) -> Ex
         [*user, {"role": "assistant", "content": response.strip()}], tokenize=False
     )
     prefix_ids = tokenizer(prefix, add_special_tokens=False).input_ids
-    full_ids = tokenizer(full, add_special_tokens=False).input_ids[:max_length]
-    labels = [IGNORE_INDEX] * min(len(prefix_ids), len(full_ids)) + full_ids[len(prefix_ids) :]
-    return Example(input_ids=full_ids, labels=labels)
+    reply_ids = tokenizer(full, add_special_tokens=False).input_ids[len(prefix_ids) :]
+    # Keep at least half the window (or the whole reply) for the reply: a prompt longer than
+    # max_length would otherwise leave no supervised token and a NaN loss.
+    reply_ids = reply_ids[: max(max_length - len(prefix_ids), max_length // 2)]
+    prefix_ids = prefix_ids[max(0, len(prefix_ids) + len(reply_ids) - max_length) :]
+    if not reply_ids:
+        raise ValueError("example has an empty reply")
+    return Example(
+        input_ids=prefix_ids + reply_ids,
+        labels=[IGNORE_INDEX] * len(prefix_ids) + reply_ids,
+    )
