@@ -12,7 +12,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def find_mirror() -> Path | None:
     for candidate in (os.environ.get("PROMGATE_MIRROR"), ROOT.parent / "shared" / "benchmarks"):
-        if candidate and Path(candidate, "MANIFEST.md").exists():
+        if candidate and Path(candidate, "SHA256SUMS").is_file():
             return Path(candidate)
     return None
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import functools
-import os
 import re
 import shutil
 import socket
@@ -20,16 +19,7 @@ from promgate.data.sources import all_sources, get_source, parse_sources
 from promgate.errors import ConfigError, DataUnavailableError, IntegrityError
 from promgate.io import sha256_file
 
-_DEFAULT_MIRROR = Path(__file__).resolve().parents[1].parent / "shared" / "benchmarks"
 SERVED = ["winogrande/dev.jsonl", "winogrande/dev-labels.lst", "humaneval/HumanEval.jsonl.gz"]
-
-
-@pytest.fixture(scope="module")
-def mirror() -> Path:
-    root = Path(os.environ.get("PROMGATE_MIRROR") or _DEFAULT_MIRROR)
-    if not (root / "SHA256SUMS").is_file():
-        pytest.skip(f"benchmark mirror not found at {root} (set PROMGATE_MIRROR)")
-    return root
 
 
 @pytest.fixture(autouse=True)

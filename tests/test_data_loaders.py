@@ -5,7 +5,6 @@ from __future__ import annotations
 import csv
 import gzip
 import json
-import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -28,17 +27,6 @@ from promgate.data.loaders.mmlu import SUBJECT_CATEGORY
 from promgate.data.schema import Item
 from promgate.data.sources import get_source
 from promgate.errors import SchemaError
-
-_DEFAULT_MIRROR = Path(__file__).resolve().parents[1].parent / "shared" / "benchmarks"
-
-
-@pytest.fixture(scope="module")
-def mirror() -> Path:
-    root = Path(os.environ.get("PROMGATE_MIRROR") or _DEFAULT_MIRROR)
-    if not (root / "SHA256SUMS").is_file():
-        pytest.skip(f"benchmark mirror not found at {root} (set PROMGATE_MIRROR)")
-    return root
-
 
 _CACHE: dict[tuple[str, str], list[Item]] = {}
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import shutil
 from collections import Counter
 from pathlib import Path
@@ -16,16 +15,7 @@ from promgate.data.sources import get_source
 from promgate.errors import ConfigError, DataUnavailableError, IntegrityError, SchemaError
 from promgate.io import sha256_file
 
-_DEFAULT_MIRROR = Path(__file__).resolve().parents[1].parent / "shared" / "benchmarks"
 ARC_C_TEST = "arc/ARC-Challenge/ARC-Challenge-Test.jsonl"
-
-
-@pytest.fixture(scope="module")
-def mirror() -> Path:
-    root = Path(os.environ.get("PROMGATE_MIRROR") or _DEFAULT_MIRROR)
-    if not (root / "SHA256SUMS").is_file():
-        pytest.skip(f"benchmark mirror not found at {root} (set PROMGATE_MIRROR)")
-    return root
 
 
 def tmp_mirror(mirror: Path, dest: Path, rels: list[str]) -> Path:

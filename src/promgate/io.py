@@ -6,15 +6,21 @@ Every file promgate writes goes through a temporary file in the same directory a
 
 from __future__ import annotations
 
+import gzip
 import hashlib
 import json
 import os
 import tempfile
+import zlib
 from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import IO, Any, TypeVar
+
+from pydantic import BaseModel, ValidationError
 
 from promgate.errors import SchemaError
+
+ModelT = TypeVar("ModelT", bound=BaseModel)
 
 
 def atomic_write_bytes(path: str | Path, data: bytes) -> None:
@@ -49,20 +55,50 @@ def write_jsonl(path: str | Path, rows: Iterable[dict[str, Any]]) -> None:
     atomic_write_text(path, "".join(line + "\n" for line in lines))
 
 
+def _open_bytes(path: Path) -> IO[bytes]:
+    # HumanEval ships gzip-compressed; line numbers then count decompressed lines.
+    return gzip.open(path, "rb") if path.suffix == ".gz" else path.open("rb")
+
+
 def iter_jsonl(path: str | Path) -> Iterator[tuple[int, dict[str, Any]]]:
-    """Yield (1-based line number, object); blank lines are skipped, bad JSON is named."""
+    """Yield (1-based line, object) per non-blank line of a JSONL (or .jsonl.gz) file.
+
+    Bad UTF-8, bad JSON and non-object lines raise SchemaError naming the file and line.
+    """
     path = Path(path)
-    with path.open("r", encoding="utf-8") as handle:
-        for number, line in enumerate(handle, start=1):
-            if not line.strip():
-                continue
-            try:
-                obj = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise SchemaError(f"invalid JSON ({exc.msg})", path=path, line=number) from exc
-            if not isinstance(obj, dict):
-                raise SchemaError("expected a JSON object", path=path, line=number)
-            yield number, obj
+    number = 0
+    try:
+        with _open_bytes(path) as handle:
+            for number, raw in enumerate(handle, start=1):
+                # Decode per line so a bad byte is reported on its own line.
+                try:
+                    line = raw.decode("utf-8")
+                except UnicodeDecodeError as exc:
+                    raise SchemaError("not valid UTF-8", path=path, line=number) from exc
+                if not line.strip():
+                    continue
+                try:
+                    obj = json.loads(line)
+                except json.JSONDecodeError as exc:
+                    raise SchemaError(f"invalid JSON ({exc.msg})", path=path, line=number) from exc
+                if not isinstance(obj, dict):
+                    raise SchemaError("expected a JSON object", path=path, line=number)
+                yield number, obj
+    except (gzip.BadGzipFile, EOFError, zlib.error) as exc:
+        raise SchemaError(f"bad gzip data ({exc})", path=path, line=number + 1) from exc
+
+
+def read_models(path: str | Path, model: type[ModelT]) -> list[ModelT]:
+    """Read a JSONL file of pydantic records; the first invalid one is named by line and field."""
+    rows = []
+    for line, row in iter_jsonl(path):
+        try:
+            rows.append(model.model_validate(row))
+        except ValidationError as exc:
+            err = exc.errors()[0]
+            field = ".".join(str(p) for p in err["loc"]) or None
+            raise SchemaError(err["msg"], path=path, line=line, field=field) from exc
+    return rows
 
 
 def read_json(path: str | Path) -> Any:

@@ -5,10 +5,9 @@ from __future__ import annotations
 import math
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, field_validator, model_validator
 
-from promgate.errors import SchemaError
-from promgate.io import iter_jsonl, write_jsonl
+from promgate.io import read_models, write_jsonl
 
 
 class ItemResult(BaseModel):
@@ -52,15 +51,7 @@ class ItemResult(BaseModel):
 
 def read_results(path: str | Path) -> list[ItemResult]:
     """Read and validate a results file; the first bad row is named by line and field."""
-    rows = []
-    for line, row in iter_jsonl(path):
-        try:
-            rows.append(ItemResult.model_validate(row))
-        except ValidationError as exc:
-            err = exc.errors()[0]
-            field = ".".join(str(p) for p in err["loc"]) or None
-            raise SchemaError(err["msg"], path=path, line=line, field=field) from exc
-    return rows
+    return read_models(path, ItemResult)
 
 
 def write_results(path: str | Path, results: list[ItemResult]) -> None:

@@ -5,10 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from promgate.errors import SchemaError
-from promgate.io import iter_jsonl, sha256_text
+from promgate.io import read_models, sha256_text
 
 TaskKind = Literal["multiple_choice", "generate", "code"]
 
@@ -67,12 +66,4 @@ class Item(BaseModel):
 
 
 def read_items(path: str | Path) -> list[Item]:
-    items = []
-    for line, row in iter_jsonl(path):
-        try:
-            items.append(Item.model_validate(row))
-        except ValidationError as exc:
-            err = exc.errors()[0]
-            field = ".".join(str(p) for p in err["loc"]) or None
-            raise SchemaError(err["msg"], path=path, line=line, field=field) from exc
-    return items
+    return read_models(path, Item)

@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import gzip
-import json
-import zlib
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from pathlib import Path
-from typing import IO, Any, TypeVar
+from typing import Any, TypeVar
 
 from pydantic import ValidationError
 
@@ -15,36 +12,6 @@ from promgate.data.schema import Item
 from promgate.errors import SchemaError
 
 T = TypeVar("T")
-
-
-def _open_bytes(path: Path) -> IO[bytes]:
-    # HumanEval ships gzip-compressed; line numbers then count decompressed lines.
-    return gzip.open(path, "rb") if path.suffix == ".gz" else path.open("rb")
-
-
-def iter_records(path: str | Path) -> Iterator[tuple[int, dict[str, Any]]]:
-    """Yield (1-based line, object) for each non-blank line of a JSONL (or .jsonl.gz) file."""
-    path = Path(path)
-    number = 0
-    try:
-        with _open_bytes(path) as handle:
-            for number, raw in enumerate(handle, start=1):
-                # Decode per line so a bad byte is reported on its own line.
-                try:
-                    line = raw.decode("utf-8")
-                except UnicodeDecodeError as exc:
-                    raise SchemaError("not valid UTF-8", path=path, line=number) from exc
-                if not line.strip():
-                    continue
-                try:
-                    obj = json.loads(line)
-                except json.JSONDecodeError as exc:
-                    raise SchemaError(f"invalid JSON ({exc.msg})", path=path, line=number) from exc
-                if not isinstance(obj, dict):
-                    raise SchemaError("expected a JSON object", path=path, line=number)
-                yield number, obj
-    except (gzip.BadGzipFile, EOFError, zlib.error) as exc:
-        raise SchemaError(f"bad gzip data ({exc})", path=path, line=number + 1) from exc
 
 
 def get_field(

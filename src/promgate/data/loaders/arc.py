@@ -6,10 +6,11 @@ import re
 from pathlib import Path
 from typing import Literal
 
-from promgate.data.loaders._common import UniqueIds, build_item, get_field, iter_records
+from promgate.data.loaders._common import UniqueIds, build_item, get_field
 from promgate.data.schema import Item
 from promgate.data.sources import get_source
 from promgate.errors import SchemaError
+from promgate.io import iter_jsonl
 
 ArcBenchmark = Literal["arc_easy", "arc_challenge"]
 _DIFFICULTY = {"arc_easy": "easy", "arc_challenge": "challenge"}
@@ -35,7 +36,7 @@ def load_arc(
     license = license or get_source(benchmark).license
     ids = UniqueIds(path)
     items = []
-    for line, rec in iter_records(path):
+    for line, rec in iter_jsonl(path):
         upstream_id = get_field(rec, "id", str, path=path, line=line)
         question = get_field(rec, "question", dict, path=path, line=line)
         stem = get_field(question, "stem", str, path=path, line=line, name="question.stem")

@@ -10,10 +10,11 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from promgate.data.loaders._common import build_item, get_field, iter_records
+from promgate.data.loaders._common import build_item, get_field
 from promgate.data.schema import Item
 from promgate.data.sources import get_source
 from promgate.errors import SchemaError
+from promgate.io import iter_jsonl
 
 _CALCULATOR = re.compile(r"<<[^<>]*>>")
 _NUMBER = re.compile(r"^-?\d+(\.\d+)?$")
@@ -45,7 +46,7 @@ def difficulty_of(solution: str) -> str:
 def read_gsm8k(path: str | Path) -> list[GSM8KRecord]:
     path = Path(path)
     records = []
-    for index, (line, rec) in enumerate(iter_records(path)):
+    for index, (line, rec) in enumerate(iter_jsonl(path)):
         question = get_field(rec, "question", str, path=path, line=line)
         solution = get_field(rec, "answer", str, path=path, line=line)
         if "####" not in solution:

@@ -5,10 +5,11 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from promgate.data.loaders._common import UniqueIds, build_item, get_field, iter_records
+from promgate.data.loaders._common import UniqueIds, build_item, get_field
 from promgate.data.schema import Item
 from promgate.data.sources import get_source
 from promgate.errors import SchemaError
+from promgate.io import iter_jsonl
 
 _TASK_ID = re.compile(r"^HumanEval/(\d+)$")
 
@@ -20,7 +21,7 @@ def load_humaneval(
     license = license or get_source("humaneval").license
     ids = UniqueIds(path)
     items = []
-    for line, rec in iter_records(path):
+    for line, rec in iter_jsonl(path):
         task_id = get_field(rec, "task_id", str, path=path, line=line)
         match = _TASK_ID.match(task_id)
         if not match:

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from promgate.data.loaders._common import build_item, get_field, iter_records, read_labels
+from promgate.data.loaders._common import build_item, get_field, read_labels
 from promgate.data.schema import Item
 from promgate.data.sources import get_source
+from promgate.io import iter_jsonl
 
 
 def load_piqa(
@@ -23,7 +24,7 @@ def load_piqa(
     path, labels_path = Path(path), Path(labels_path)
     license = license or get_source("piqa").license
     rows = []
-    for line, rec in iter_records(path):
+    for line, rec in iter_jsonl(path):
         goal = get_field(rec, "goal", str, path=path, line=line)
         sol1 = get_field(rec, "sol1", str, path=path, line=line)
         sol2 = get_field(rec, "sol2", str, path=path, line=line)

@@ -13,12 +13,12 @@ from promgate.data.loaders._common import (
     UniqueIds,
     build_item,
     get_field,
-    iter_records,
     read_labels,
 )
 from promgate.data.schema import Item
 from promgate.data.sources import get_source
 from promgate.errors import SchemaError
+from promgate.io import iter_jsonl
 
 _TWIN_SUFFIX = re.compile(r"-[12]$")
 
@@ -39,7 +39,7 @@ def load_winogrande(
     license = license or get_source("winogrande").license
     ids = UniqueIds(path)
     rows = []
-    for line, rec in iter_records(path):
+    for line, rec in iter_jsonl(path):
         qid = get_field(rec, "qID", str, path=path, line=line)
         sentence = get_field(rec, "sentence", str, path=path, line=line)
         option1 = get_field(rec, "option1", str, path=path, line=line)
