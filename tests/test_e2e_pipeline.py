@@ -53,6 +53,8 @@ def test_repro_writes_a_decision_with_evidence(repo):
         assert row["n"] == 4
     words = (path / "reports/promotion.md").read_text()
     assert report["decision"].replace("_", "-") in words or report["decision"] in words
+    page = (path / "reports/promotion.html").read_text()
+    assert "<svg" in page and "arc_easy" in page
     check = run(["promgate", "check", "reports/gate.json"], path, env, check=False)
     assert check.returncode == EXIT_FOR[report["decision"]]
 

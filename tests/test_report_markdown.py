@@ -7,8 +7,9 @@ from pathlib import Path
 
 import numpy as np
 
-from promgate.gates.evaluate import GateReport, evaluate_promotion
+from promgate.gates.evaluate import evaluate_promotion
 from promgate.gates.policy import Policy
+from promgate.gates.report import GateReport
 from promgate.report.markdown import render_promotion_md
 
 POLICY = Policy.model_validate(

@@ -37,12 +37,12 @@ def _gate(args: argparse.Namespace) -> int:
 
     root = Path(args.root)
     report = run_gate(load_params(root / "params.yaml"), root)
-    print(f"decision: {report.decision}  (reports/gate.json, reports/promotion.md)")
+    print(f"decision: {report.decision}  (reports/gate.json, promotion.md, promotion.html)")
     return 0
 
 
 def _check(args: argparse.Namespace) -> int:
-    from promgate.gates.evaluate import check_exit_code
+    from promgate.gates.outputs import check_exit_code
 
     return check_exit_code(Path(args.gate_json))
 

@@ -15,7 +15,8 @@ def candidate_id(seed: int) -> str:
 
 def run_gate(params: Params, root: Path):
     """Apply the configured policy to the results on disk and write the gate outputs."""
-    from promgate.gates.evaluate import evaluate_promotion, write_gate_outputs
+    from promgate.gates.evaluate import evaluate_promotion
+    from promgate.gates.outputs import write_gate_outputs
     from promgate.gates.policy import Policy
 
     policy = Policy.model_validate(params.policy)
@@ -26,5 +27,5 @@ def run_gate(params: Params, root: Path):
         benchmarks=params.data.benchmarks,
         policy=policy,
     )
-    write_gate_outputs(report, root / "reports", root / "metrics/gate.json")
+    write_gate_outputs(report, root / "reports", root / "metrics/gate.json", policy=policy)
     return report

@@ -2,8 +2,8 @@
 
 Inputs are ``<dir>/<benchmark>.jsonl`` ItemResult files. Bad evidence never raises out of
 here: a missing, malformed or misaligned file becomes a BLOCKED outcome naming the file, so
-the gate stage always records a decision. ``promgate check`` turns that decision into an
-exit code.
+the gate stage always records a decision. The report model lives in
+``promgate.gates.report``; writing it and the CI exit code in ``promgate.gates.outputs``.
 
 Units: accuracies and ``delta``/``ci_*`` are proportions (0.03); every ``*_pp`` field is
 percentage points (3.0). Policy thresholds are in pp.
@@ -12,30 +12,28 @@ percentage points (3.0). Policy thresholds are in pp.
 from __future__ import annotations
 
 import os
-import sys
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, TextIO
-
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from typing import Any
 
 from promgate import __version__
 from promgate.errors import AlignmentError, PromgateError, SchemaError
-from promgate.gates.outcome import Decision, GateOutcome, Reason, Status, decide, worst
+from promgate.gates.outcome import GateOutcome, Reason, Status, decide, worst
 from promgate.gates.policy import BLOCKED_RESPONSE_KEY, Policy, policy_sha256
-from promgate.io import atomic_write_text, read_json, sha256_file, write_json
-from promgate.report.markdown import render_promotion_md
-from promgate.results import ItemResult, read_results
-from promgate.stats.bootstrap import (
-    CI_TYPE,
-    BootstrapResult,
-    macro_bootstrap,
-    paired_bootstrap,
+from promgate.gates.report import (
+    AverageStats,
+    BenchmarkStats,
+    CandidateReport,
+    GateReport,
+    MethodInfo,
+    PolicyInfo,
 )
-from promgate.stats.mcnemar import EXACT_BELOW, mcnemar_from_pairs
+from promgate.io import sha256_file
+from promgate.results import ItemResult, read_results
+from promgate.stats.bootstrap import BootstrapResult, macro_bootstrap, paired_bootstrap
+from promgate.stats.mcnemar import mcnemar_from_pairs
 from promgate.stats.pairing import PairedSample, pair_results
 
-EXIT_CODES = {Decision.GO: 0, Decision.NO_GO: 1, Decision.BLOCKED: 3}
 # Threshold comparisons in pp tolerate float noise such as 0.07 * 100 = 7.000000000000001.
 _EPS_PP = 1e-9
 
@@ -44,95 +42,6 @@ def _pp(proportion: float) -> float:
     # Rounded so that 0.0725 reads 7.25, not 7.249999999999999; 1e-10 pp is far below any
     # threshold and keeps gate.json stable across platforms.
     return round(100.0 * proportion, 10)
-
-
-class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-
-class BenchmarkStats(_Model):
-    """One candidate against the baseline on one benchmark."""
-
-    benchmark: str
-    n: int = Field(description="paired items")
-    n_baseline: int
-    n_candidate: int
-    binary: bool
-    baseline_acc: float
-    candidate_acc: float
-    delta: float
-    ci_low: float
-    ci_high: float
-    delta_pp: float
-    ci_low_pp: float
-    ci_high_pp: float
-    confidence: float
-    bootstrap_method: str
-    # McNemar applies to 0/1 outcomes only; None for fractional scores.
-    mcnemar_b: int | None = None
-    mcnemar_c: int | None = None
-    mcnemar_statistic: float | None = None
-    p_value: float | None = None
-    mcnemar_method: str | None = None
-
-
-class AverageStats(_Model):
-    """Macro average of the per-benchmark Δs, with a jointly bootstrapped CI."""
-
-    benchmarks: list[str]
-    delta: float
-    ci_low: float
-    ci_high: float
-    delta_pp: float
-    ci_low_pp: float
-    ci_high_pp: float
-    confidence: float
-    resamples: int
-    seed: int
-    method: str
-
-
-class CandidateReport(_Model):
-    decision: Decision
-    benchmarks: dict[str, BenchmarkStats]
-    average: AverageStats | None
-    outcomes: list[GateOutcome]
-
-
-class PolicyInfo(_Model):
-    name: str
-    version: str
-    sha256: str
-    source: str
-    seed_rule: str
-
-
-class MethodInfo(_Model):
-    resamples: int
-    seed: int
-    confidence: float
-    ci: str = CI_TYPE
-    bootstrap: str = (
-        "paired, stratified (stratum sizes fixed); 0/1 outcomes: multinomial draw over the "
-        "four (baseline, candidate) cells per stratum; scores: index resampling per stratum"
-    )
-    macro: str = "each benchmark resampled within itself; replicate mean of per-benchmark Δs"
-    mcnemar: str = (
-        f"exact binomial when b + c < {EXACT_BELOW}, else chi-square with continuity correction"
-    )
-
-
-class GateReport(_Model):
-    schema_version: int = 1
-    decision: Decision
-    policy: PolicyInfo
-    baseline: str
-    benchmarks: list[str]
-    candidates: dict[str, CandidateReport]
-    outcomes: list[GateOutcome]
-    method: MethodInfo
-    inputs: dict[str, str] = Field(description="results file path -> sha256")
-    generated_by: dict[str, str]
 
 
 class _Unusable(Exception):
@@ -451,85 +360,3 @@ def evaluate_promotion(
         inputs=dict(sorted(inputs.items())),
         generated_by={"promgate": __version__},
     )
-
-
-_RESERVED_METRICS = ("decision_go", "decision_code")
-
-
-def gate_metrics(report: GateReport) -> dict[str, Any]:
-    """Numbers only, nested by candidate and benchmark, for ``dvc metrics show/diff``."""
-    out: dict[str, Any] = {
-        "decision_go": int(report.decision is Decision.GO),
-        "decision_code": EXIT_CODES[report.decision],
-    }
-    for cid, cand in report.candidates.items():
-        if cid in _RESERVED_METRICS:
-            raise ValueError(f"candidate id '{cid}' collides with a metrics key")
-        entry: dict[str, Any] = {"decision_go": int(cand.decision is Decision.GO)}
-        if cand.average is not None:
-            entry["average_delta_pp"] = cand.average.delta_pp
-            entry["average_ci_low_pp"] = cand.average.ci_low_pp
-            entry["average_ci_high_pp"] = cand.average.ci_high_pp
-        for bench, st in cand.benchmarks.items():
-            nums = {
-                "n": st.n,
-                "baseline_acc": st.baseline_acc,
-                "candidate_acc": st.candidate_acc,
-                "delta_pp": st.delta_pp,
-                "ci_low_pp": st.ci_low_pp,
-                "ci_high_pp": st.ci_high_pp,
-                "p_value": st.p_value,
-            }
-            entry[bench] = {k: v for k, v in nums.items() if v is not None}
-        out[cid] = entry
-    return out
-
-
-def write_gate_outputs(
-    report: GateReport, reports_dir: Path, metrics_path: Path
-) -> dict[str, Path]:
-    """Write reports/gate.json, reports/promotion.md and the flat metrics file (atomically)."""
-    reports_dir = Path(reports_dir)
-    paths = {
-        "gate": reports_dir / "gate.json",
-        "promotion_md": reports_dir / "promotion.md",
-        "metrics": Path(metrics_path),
-    }
-    write_json(paths["gate"], report.model_dump(mode="json"))
-    write_json(paths["metrics"], gate_metrics(report))
-    atomic_write_text(paths["promotion_md"], render_promotion_md(report))
-    return paths
-
-
-def _consistent(report: GateReport) -> str | None:
-    """Recompute the decision from the recorded outcomes; a mismatch means tampering or a bug."""
-    for cid, cand in report.candidates.items():
-        if decide(cand.outcomes) is not cand.decision:
-            return f"candidate '{cid}' records {cand.decision.value}, its outcomes say otherwise"
-    if worst(c.decision for c in report.candidates.values()) is not report.decision:
-        return f"decision {report.decision.value} does not follow from the candidates'"
-    flat = [o for c in report.candidates.values() for o in c.outcomes]
-    if flat != report.outcomes:
-        return "flattened outcomes differ from the candidates' outcomes"
-    return None
-
-
-def check_exit_code(gate_json: Path, *, stream: TextIO | None = None) -> int:
-    """0 GO, 1 NO_GO, 3 BLOCKED; a missing, malformed or inconsistent gate.json is 3."""
-    out = stream if stream is not None else sys.stderr
-    try:
-        report = GateReport.model_validate(read_json(gate_json))
-    except (OSError, SchemaError, ValidationError, UnicodeDecodeError) as exc:
-        first = str(exc).splitlines()[0]
-        print(f"promgate check: BLOCKED (fail closed): cannot use {gate_json}: {first}", file=out)
-        return EXIT_CODES[Decision.BLOCKED]
-    problem = _consistent(report)
-    if problem is not None:
-        print(f"promgate check: BLOCKED (fail closed): {gate_json}: {problem}", file=out)
-        return EXIT_CODES[Decision.BLOCKED]
-    print(
-        f"promgate check: {report.decision.value} under policy {report.policy.name}"
-        f"@{report.policy.version} ({gate_json})",
-        file=out,
-    )
-    return EXIT_CODES[report.decision]

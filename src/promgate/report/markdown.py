@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:  # the report model lives in gates; import only for typing to avoid a cycle
-    from promgate.gates.evaluate import CandidateReport, GateReport
-    from promgate.gates.outcome import GateOutcome
+from promgate.gates.report import CandidateReport, GateReport
+from promgate.report.format import fmt_acc, fmt_p, fmt_pp, not_passing
 
 _DECISION_WORDS = {
     "GO": "**GO**: the candidate may replace the baseline.",
@@ -15,26 +12,8 @@ _DECISION_WORDS = {
 }
 
 
-def _pp(value: float | None) -> str:
-    return "n/a" if value is None else f"{value:+.2f}"
-
-
-def _acc(value: float) -> str:
-    return f"{100 * value:.1f} %"
-
-
-def _p(value: float | None) -> str:
-    if value is None:
-        return "n/a"
-    return f"{value:.2g}" if value < 0.001 else f"{value:.3f}"
-
-
 def _cell(text: str) -> str:
     return text.replace("|", "\\|").replace("\n", " ")
-
-
-def _not_passing(report: GateReport) -> list[GateOutcome]:
-    return [o for o in report.outcomes if o.status.value in ("FAIL", "BLOCKED")]
 
 
 def _summary(report: GateReport) -> str:
@@ -49,7 +28,7 @@ def _summary(report: GateReport) -> str:
         return f"{head} There were no candidates to judge."
     # BLOCKED first: it is what makes a decision BLOCKED.
     bad = sorted(
-        (o for o in _not_passing(report) if o.required), key=lambda o: o.status.value != "BLOCKED"
+        (o for o in not_passing(report) if o.required), key=lambda o: o.status.value != "BLOCKED"
     )
     if not bad:
         return f"{head} Every required gate passed for every candidate."
@@ -76,9 +55,9 @@ def _benchmark_table(cand: CandidateReport, benchmarks: list[str]) -> list[str]:
             rows.append(f"| {bench} | – | – | – | – | – | – | {verdict} |")
             continue
         rows.append(
-            f"| {bench} | {st.n} | {_acc(st.baseline_acc)} | {_acc(st.candidate_acc)} | "
-            f"{_pp(st.delta_pp)} | [{_pp(st.ci_low_pp)}, {_pp(st.ci_high_pp)}] | "
-            f"{_p(st.p_value)} | {verdict} |"
+            f"| {bench} | {st.n} | {fmt_acc(st.baseline_acc)} | {fmt_acc(st.candidate_acc)} | "
+            f"{fmt_pp(st.delta_pp)} | [{fmt_pp(st.ci_low_pp)}, {fmt_pp(st.ci_high_pp)}] | "
+            f"{fmt_p(st.p_value)} | {verdict} |"
         )
     return rows
 
@@ -90,8 +69,8 @@ def _average_line(cand: CandidateReport) -> str:
         return f"Average gate: {verdict}: {o.message if o else 'not evaluated'}"
     a = cand.average
     return (
-        f"Average gate: {verdict}: macro-average Δ {_pp(a.delta_pp)} pp, "
-        f"{a.confidence:.0%} CI [{_pp(a.ci_low_pp)}, {_pp(a.ci_high_pp)}] pp over "
+        f"Average gate: {verdict}: macro-average Δ {fmt_pp(a.delta_pp)} pp, "
+        f"{a.confidence:.0%} CI [{fmt_pp(a.ci_low_pp)}, {fmt_pp(a.ci_high_pp)}] pp over "
         f"{len(a.benchmarks)} benchmark(s)."
     )
 
@@ -104,7 +83,7 @@ def _candidate_section(cid: str, cand: CandidateReport, benchmarks: list[str]) -
 
 
 def _actions(report: GateReport) -> list[str]:
-    bad = _not_passing(report)
+    bad = not_passing(report)
     if not bad:
         return ["## Failed or blocked gates", "", "None.", ""]
     lines = [
