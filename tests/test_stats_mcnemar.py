@@ -46,3 +46,28 @@ def test_counts_from_pairs_have_the_documented_orientation():
 def test_non_binary_outcomes_are_refused():
     with pytest.raises(ValueError):
         mcnemar_from_pairs(np.array([0.5, 1.0]), np.array([1.0, 0.0]))
+
+
+def test_agrees_with_statsmodels_on_many_random_tables():
+    # Full 2×2 tables (baseline rows, candidate columns), diagonal included, across the
+    # exact / chi-square switch; statsmodels is given the table as a user would build it.
+    from statsmodels.stats.contingency_tables import mcnemar as sm_mcnemar
+
+    rng = np.random.default_rng(2024)
+    for _ in range(600):
+        n = int(rng.choice([10, 40, 150, 1_000]))
+        cells = rng.multinomial(n, rng.dirichlet([1.0, 0.4, 0.4, 1.0]))
+        table = cells.reshape(2, 2)  # [[wrong/wrong, wrong/right], [right/wrong, right/right]]
+        b, c = int(table[1, 0]), int(table[0, 1])
+        ours = mcnemar_test(b, c)
+        if b + c == 0:
+            assert ours.p_value == 1.0
+            continue
+        exact = b + c < EXACT_BELOW
+        ref = sm_mcnemar(table, exact=exact, correction=True)
+        assert ours.method == ("exact" if exact else "chi2_cc")
+        assert ours.p_value == pytest.approx(min(1.0, ref.pvalue), rel=1e-12, abs=1e-300)
+        assert ours.statistic == pytest.approx(ref.statistic, rel=1e-12)
+        base = np.repeat([0, 0, 1, 1], cells)
+        cand = np.repeat([0, 1, 0, 1], cells)
+        assert mcnemar_from_pairs(base, cand) == ours
