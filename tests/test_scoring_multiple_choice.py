@@ -88,10 +88,13 @@ def test_batch_size_does_not_change_scores(baseline):
         assert a.prediction == b.prediction
 
 
-def test_single_token_choices_share_one_forward(baseline):
-    requests = multiple_choice.build_requests(baseline.tokenizer, [ITEMS[2]])
-    assert len(requests) == 4
-    assert len(multiple_choice._unique_inputs(requests, 2048)) == 1
+def test_choices_sharing_a_context_are_packed_into_one_row(baseline):
+    requests = multiple_choice.build_requests(baseline.tokenizer, ITEMS)
+    rows = multiple_choice.pack_requests(requests, 2048)
+    # Three items with one shared context each, and WinoGrande's two distinct contexts.
+    assert len(rows) == 5
+    mmlu = next(r for r in rows if len(r.requests) == 4 and r.requests[0].item_index == 2)
+    assert mmlu.length == len(mmlu.context)  # one-token letters add nothing to the row
 
 
 def test_trailing_context_space_moves_to_continuation(baseline):

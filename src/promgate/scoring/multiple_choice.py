@@ -1,9 +1,12 @@
-"""Multiple-choice scoring by log-likelihood, in lm-eval-harness's manner.
+"""Multiple-choice scoring by log-likelihood, as lm-eval-harness does, one context pass per item.
 
-Each (context, continuation) pair is tokenised as a whole and split, so a continuation's
-tokens are exactly those the model would produce after the context. Requests whose model
-inputs are identical (MMLU's one-token letter answers) are computed once, and the LM head
-runs only on the positions that are scored.
+Each (context, continuation) pair is tokenised as lm-eval-harness does: the context alone,
+the continuation as the rest of the whole string's tokens. All continuations that share a
+context are packed into one sequence after it: a 4-D attention mask lets each continuation
+see the context and itself but not its siblings, and position ids restart after the context.
+The context is therefore computed once per item instead of once per choice, and choices of
+one token (MMLU's letters) cost nothing beyond the context. The LM head runs only on the
+positions that are scored.
 """
 
 from __future__ import annotations
@@ -24,10 +27,20 @@ class ChoiceRequest:
 
 
 @dataclass
-class _UniqueInput:
-    tokens: tuple[int, ...]
-    keep: int = 1  # how many trailing positions must be scored
+class PackedRow:
+    """One context followed by the (last-token-dropped) continuations that share it."""
+
+    context: tuple[int, ...]
     requests: list[ChoiceRequest] = field(default_factory=list)
+
+    @property
+    def length(self) -> int:
+        return len(self.context) + sum(len(r.continuation_ids) - 1 for r in self.requests)
+
+    @property
+    def scored(self) -> int:
+        """Trailing positions whose logits are needed: the context's last, then every segment."""
+        return self.length - len(self.context) + 1
 
 
 @dataclass(frozen=True)
@@ -62,7 +75,7 @@ def encode_pair(tokenizer, context: str, continuation: str) -> tuple[list[int], 
         context = stripped
     whole = tokenizer(context + continuation, add_special_tokens=False).input_ids
     ctx = tokenizer(context, add_special_tokens=False).input_ids
-    return whole[: len(ctx)], whole[len(ctx) :]
+    return ctx, whole[len(ctx) :]
 
 
 def choice_pairs(item: Item) -> list[tuple[str, str]]:
@@ -85,16 +98,48 @@ def build_requests(tokenizer, items: list[Item]) -> list[ChoiceRequest]:
     return requests
 
 
-def _unique_inputs(requests: list[ChoiceRequest], max_length: int) -> list[_UniqueInput]:
-    by_tokens: dict[tuple[int, ...], _UniqueInput] = {}
+def pack_requests(requests: list[ChoiceRequest], max_length: int) -> list[PackedRow]:
+    rows: dict[tuple[int, ...], PackedRow] = {}
     for request in requests:
-        full = (request.context_ids + request.continuation_ids)[-(max_length + 1) :]
-        tokens = tuple(full[:-1])
-        entry = by_tokens.setdefault(tokens, _UniqueInput(tokens))
-        entry.keep = max(entry.keep, len(request.continuation_ids))
-        entry.requests.append(request)
+        row = rows.setdefault(tuple(request.context_ids), PackedRow(tuple(request.context_ids)))
+        row.requests.append(request)
+    for row in rows.values():
+        if row.length > max_length:
+            raise ValueError(
+                f"item {row.requests[0].item_index}: {row.length} tokens exceed the model's "
+                f"{max_length}-token window"
+            )
     # Longest first: the slowest batches show up early and padding stays small.
-    return sorted(by_tokens.values(), key=lambda u: len(u.tokens), reverse=True)
+    return sorted(rows.values(), key=lambda r: r.length, reverse=True)
+
+
+def _batch_tensors(batch: list[PackedRow], pad_id: int):
+    """Left-padded ids, position ids and the block-causal 4-D mask for a batch of rows."""
+    import torch
+
+    width = max(row.length for row in batch)
+    ids = torch.full((len(batch), width), pad_id, dtype=torch.long)
+    positions = torch.zeros((len(batch), width), dtype=torch.long)
+    # Segment of each token: 0 = context (visible to all), k = k-th continuation, -1 = pad.
+    segment = torch.full((len(batch), width), -1, dtype=torch.long)
+    for r, row in enumerate(batch):
+        tokens, pos, seg = list(row.context), list(range(len(row.context))), [0] * len(row.context)
+        for k, request in enumerate(row.requests, start=1):
+            part = request.continuation_ids[:-1]
+            tokens += part
+            pos += range(len(row.context), len(row.context) + len(part))
+            seg += [k] * len(part)
+        offset = width - len(tokens)
+        ids[r, offset:] = torch.tensor(tokens)
+        positions[r, offset:] = torch.tensor(pos)
+        segment[r, offset:] = torch.tensor(seg)
+    causal = torch.ones((width, width), dtype=torch.bool).tril()
+    seg_q, seg_k = segment[:, :, None], segment[:, None, :]
+    visible = (seg_k == 0) | (seg_k == seg_q)
+    mask = causal & visible & (seg_q >= 0) & (seg_k >= 0)
+    # A pad query must see something or softmax returns NaN; it sees itself and is never read.
+    mask |= torch.eye(width, dtype=torch.bool) & (seg_q < 0)
+    return ids, positions, mask[:, None]
 
 
 def score_requests(
@@ -104,31 +149,28 @@ def score_requests(
     import torch
 
     max_length = int(getattr(model.config, "max_position_embeddings", 2048))
-    uniques = _unique_inputs(requests, max_length)
+    rows = pack_requests(requests, max_length)
     pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0
     scores: dict[tuple[int, int], float] = {}
     with progress_bar("seq") as bar, torch.inference_mode():
-        task = bar.add_task(description, total=len(uniques))
-        for start in range(0, len(uniques), batch_size):
-            batch = uniques[start : start + batch_size]
-            width = max(len(u.tokens) for u in batch)
-            keep = max(u.keep for u in batch)
-            ids = torch.full((len(batch), width), pad_id, dtype=torch.long)
-            mask = torch.zeros((len(batch), width), dtype=torch.long)
-            for row, unique in enumerate(batch):
-                # Left padding aligns every row's scored positions at the end.
-                ids[row, width - len(unique.tokens) :] = torch.tensor(unique.tokens)
-                mask[row, width - len(unique.tokens) :] = 1
-            positions = (mask.cumsum(-1) - 1).clamp(min=0)
+        task = bar.add_task(description, total=len(rows))
+        for start in range(0, len(rows), batch_size):
+            batch = rows[start : start + batch_size]
+            ids, positions, mask = _batch_tensors(batch, pad_id)
+            keep = max(row.scored for row in batch)
             logits = model(
                 input_ids=ids, attention_mask=mask, position_ids=positions, logits_to_keep=keep
             ).logits
             logprobs = torch.log_softmax(logits.float(), dim=-1)
-            for row, unique in enumerate(batch):
-                for request in unique.requests:
+            for r, row in enumerate(batch):
+                # Index in the kept logits of this row's last context token.
+                last_context = keep - row.scored
+                cursor = last_context + 1
+                for request in row.requests:
                     cont = request.continuation_ids
-                    offset = keep - len(cont)
-                    picked = logprobs[row, offset + torch.arange(len(cont)), torch.tensor(cont)]
+                    where = [last_context, *range(cursor, cursor + len(cont) - 1)]
+                    cursor += len(cont) - 1
+                    picked = logprobs[r, torch.tensor(where), torch.tensor(cont)]
                     scores[(request.item_index, request.choice_index)] = float(picked.sum())
             bar.advance(task, len(batch))
     return scores
