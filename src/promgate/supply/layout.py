@@ -1,0 +1,84 @@
+"""Where the evidence and the attestations live, relative to the repository root.
+
+One place for every path, so the attest stage, ``promgate verify`` and the registry agree.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from promgate.pipeline import BASELINE_ID, candidate_id
+
+ATTESTATIONS = "attestations"
+PUBLIC_KEY = f"{ATTESTATIONS}/signing-key.pub.pem"
+SIGNATURES = f"{ATTESTATIONS}/signatures"
+DECISION = f"{ATTESTATIONS}/decision.json"
+ENV_SBOM = f"{ATTESTATIONS}/sbom/environment.cdx.json"
+ML_BOM = f"{ATTESTATIONS}/sbom/ml-bom.cdx.json"
+PROVENANCE = f"{ATTESTATIONS}/statements/slsa-provenance.sigstore.json"
+VSA = f"{ATTESTATIONS}/statements/verification-summary.sigstore.json"
+SECRET_SCAN = f"{ATTESTATIONS}/secret-scan.json"
+README = f"{ATTESTATIONS}/README.md"
+
+GATE_JSON = "reports/gate.json"
+GATE_OUTPUTS = ("reports/gate.json", "reports/promotion.md", "reports/promotion.html")
+METRICS = "metrics"
+DATA_MANIFEST = "data/prepared/manifest.json"
+PREPARED_DIR = "data/prepared"
+RESULTS = "results"
+CANDIDATES = "models/candidates"
+PARAMS = "params.yaml"
+
+LEDGER = "registry/ledger.jsonl"
+DEV_KEY_DIR = ".promgate/keys"
+
+
+@dataclass(frozen=True)
+class Subject:
+    """One thing signed with model_signing: a file or a folder, and where its signature goes.
+
+    ``name`` is stable and short (``checkpoint:lora-s42``); verify reports use it.
+    """
+
+    name: str
+    kind: str
+    path: str
+
+    @property
+    def signature(self) -> str:
+        return f"{SIGNATURES}/{self.name.replace(':', '-')}.sig"
+
+
+def evidence_subjects(candidates: list[str]) -> list[Subject]:
+    """What the pipeline produced before attest: checkpoints, data manifest, results, gate."""
+    subjects = [Subject(f"checkpoint:{c}", "checkpoint", f"{CANDIDATES}/{c}") for c in candidates]
+    # Results per model, not the whole folder: a stale folder from an earlier sweep is not
+    # evidence for this decision and would not exist in a reviewer's checkout.
+    subjects += [
+        Subject(f"results:{m}", "results", f"{RESULTS}/{m}") for m in [BASELINE_ID, *candidates]
+    ]
+    subjects += [
+        Subject("data-manifest", "data", DATA_MANIFEST),
+        Subject("gate", "gate", GATE_JSON),
+        Subject("report-md", "report", "reports/promotion.md"),
+        Subject("report-html", "report", "reports/promotion.html"),
+        # All of metrics/, not only gate.json: the gates read evidence there too.
+        Subject("metrics", "metrics", METRICS),
+    ]
+    return subjects
+
+
+def attestation_subjects() -> list[Subject]:
+    """Documents the attest stage writes and signs itself."""
+    return [
+        Subject("decision", "decision", DECISION),
+        Subject("sbom-environment", "sbom", ENV_SBOM),
+        Subject("ml-bom", "sbom", ML_BOM),
+    ]
+
+
+def candidate_ids(seeds: list[int]) -> list[str]:
+    return [candidate_id(s) for s in seeds]
+
+
+__all__ = ["BASELINE_ID", "Subject", "attestation_subjects", "candidate_ids", "evidence_subjects"]

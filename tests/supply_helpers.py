@@ -1,0 +1,194 @@
+"""A small promotion project on disk (params, prepared data, checkpoints, results, gate
+outputs) for the supply-chain tests and bench/attest_time.py, built without the pipeline."""
+
+from __future__ import annotations
+
+import atexit
+import hashlib
+import json
+import os
+import random
+import shutil
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import numpy as np
+import yaml
+
+from gate_helpers import POLICY
+from promgate.config import load_params
+from promgate.pipeline import run_gate
+from promgate.train.lora import TRAIN_CARD_FILE
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+@contextmanager
+def working_dir(path: Path) -> Iterator[None]:
+    previous = Path.cwd()
+    os.chdir(path)
+    try:
+        yield
+    finally:
+        os.chdir(previous)
+
+
+def _write_results(folder: Path, bench: str, outcomes: np.ndarray, model: str) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    with (folder / f"{bench}.jsonl").open("w") as handle:
+        for i, ok in enumerate(outcomes):
+            row = {"id": f"{bench}/{i}", "benchmark": bench, "model_id": model, "correct": bool(ok)}
+            handle.write(json.dumps(row) + "\n")
+
+
+def _prepared(root: Path, benches: list[str], n: int) -> None:
+    folder = root / "data/prepared"
+    folder.mkdir(parents=True, exist_ok=True)
+    manifest = {"version": 1, "seed": 1234, "benchmarks": {}}
+    for bench in benches:
+        path = folder / f"{bench}.jsonl"
+        path.write_text(
+            "".join(json.dumps({"id": f"{bench}/{i}", "prompt": f"q{i}"}) + "\n" for i in range(n))
+        )
+        manifest["benchmarks"][bench] = {
+            "split": "test",
+            "license": "CC-BY-SA-4.0",
+            "upstream": {"repository": "example/bench", "commit": "0" * 40},
+            "n_total": 10 * n,
+            "n_sampled": n,
+            "output": {"path": path.name, "sha256": hashlib.sha256(path.read_bytes()).hexdigest()},
+        }
+    (folder / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
+
+
+def _checkpoint(folder: Path, seed: int, adapter_bytes: int) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    rng = random.Random(seed)
+    (folder / "adapter_model.safetensors").write_bytes(rng.randbytes(adapter_bytes))
+    (folder / "adapter_config.json").write_text(json.dumps({"r": 8, "lora_alpha": 16}) + "\n")
+    card = {
+        "seed": seed,
+        "base_model_sha256": "1" * 64,
+        "corpus_sha256": "2" * 64,
+        "config": {"lora": {"r": 8, "alpha": 16, "target_modules": ["q_proj", "v_proj"]}},
+    }
+    (folder / TRAIN_CARD_FILE).write_text(json.dumps(card, indent=2) + "\n")
+
+
+def make_project(
+    root: Path,
+    *,
+    seeds: tuple[int, ...] = (1, 2),
+    benches: tuple[str, ...] = ("arc", "mmlu"),
+    n: int = 400,
+    flips: int = 40,
+    adapter_bytes: int = 64 * 1024,
+    resamples: int | None = None,
+) -> Path:
+    """A project whose gate says GO when ``flips`` > 0 (Δ = flips/n per benchmark), else NO_GO."""
+    root.mkdir(parents=True, exist_ok=True)
+    params = yaml.safe_load((REPO / "params.yaml").read_text(encoding="utf-8"))
+    params["seeds"] = list(seeds)
+    params["data"]["benchmarks"] = list(benches)
+    # The gate tests' policy (average and per-benchmark gates): kept valid by whoever
+    # changes the policy schema, and GO/NO_GO on constructed suites like these.
+    params["policy"] = POLICY.model_dump(mode="json")
+    if resamples is not None:
+        params["policy"]["bootstrap"]["resamples"] = resamples
+    (root / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False, allow_unicode=True))
+    (root / "pyproject.toml").write_bytes((REPO / "pyproject.toml").read_bytes())
+    _prepared(root, list(benches), n)
+    base = np.arange(n) % 2 == 0
+    for bench in benches:
+        _write_results(root / "results/baseline", bench, base, "baseline")
+    for seed in seeds:
+        cid = f"lora-s{seed}"
+        _checkpoint(root / "models/candidates" / cid, seed, adapter_bytes)
+        for bench in benches:
+            cand = base.copy()
+            idx = np.flatnonzero(~base if flips > 0 else base)[: abs(flips)]
+            cand[idx] = flips > 0
+            _write_results(root / "results" / cid, bench, cand, cid)
+    with working_dir(root):
+        run_gate(load_params(root / "params.yaml"), root)
+    return root
+
+
+_TEMPLATE: Path | None = None
+
+
+def attested_template() -> Path:
+    """One attested GO project per test session (signed with its own development key)."""
+    global _TEMPLATE
+    if _TEMPLATE is None:
+        from promgate.supply.attest import run_attest
+
+        scratch = Path(tempfile.mkdtemp(prefix="promgate-supply-"))
+        atexit.register(shutil.rmtree, scratch, ignore_errors=True)
+        root = make_project(scratch / "project")
+        run_attest(root)
+        _TEMPLATE = root
+    return _TEMPLATE
+
+
+def attested_copy(dest: Path) -> Path:
+    """A private copy of the attested project (with its development key) to tamper with."""
+    shutil.copytree(attested_template(), dest, symlinks=True)
+    return dest
+
+
+def reuse_environment_sbom(monkeypatch) -> None:
+    """Make run_attest copy the session's environment SBOM instead of running cyclonedx-py
+    again (1-2 s each); tests of the SBOM itself use the real one."""
+    cached = attested_template() / "attestations/sbom/environment.cdx.json"
+
+    def copy(out: Path, **_: object) -> Path:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(cached, out)
+        return out
+
+    monkeypatch.setattr("promgate.supply.attest.environment_sbom", copy)
+
+
+def cyclonedx_validator(*, fast_iri: bool = False):
+    """The CycloneDX 1.6 JSON schema shipped with cyclonedx-python-lib, strict.
+
+    ``fast_iri`` swaps only the ``iri-reference`` format check (a lark Earley parse taking
+    ~0.1 s per URL, 13 s for an environment SBOM) for the RFC 3986 URI-reference check.
+    """
+    from cyclonedx.schema import SchemaVersion
+    from cyclonedx.validation.json import JsonStrictValidator
+
+    validator = JsonStrictValidator(SchemaVersion.V1_6)
+    if not fast_iri:
+        return lambda text: validator.validate_str(text)
+    from jsonschema import FormatChecker
+    from jsonschema.validators import Draft7Validator
+    from rfc3986_validator import validate_rfc3986
+
+    inner = validator._validator  # the library's own Draft7Validator: schema and registry
+    checker = FormatChecker()
+    checker.checkers = dict(Draft7Validator.FORMAT_CHECKER.checkers)
+    checker.checkers["iri-reference"] = (lambda v: validate_rfc3986(v, rule="URI_reference"), ())
+    fast = Draft7Validator(inner.schema, registry=inner._registry, format_checker=checker)
+    return lambda text: next(iter(fast.iter_errors(json.loads(text))), None)
+
+
+def run_cli(*argv: str) -> int:
+    """The supply subcommands as ``promgate`` dispatches them (see promgate.cli.main)."""
+    import argparse
+    import sys
+
+    from promgate.errors import PromgateError
+    from promgate.supply.cli import register
+
+    parser = argparse.ArgumentParser(prog="promgate")
+    register(parser.add_subparsers(dest="command", required=True))
+    args = parser.parse_args([str(a) for a in argv])
+    try:
+        return args.func(args)
+    except PromgateError as exc:
+        print(f"promgate: {type(exc).__name__}: {exc}", file=sys.stderr)
+        return exc.exit_code
