@@ -460,13 +460,26 @@ def test_cluster_bootstrap_restores_coverage_that_item_resampling_loses():
 
 
 def test_a_cluster_spanning_strata_is_refused():
+    base = np.array([1.0, 0.0, 1.0, 0.0, 1.0] * 2)
+    cand = np.array([1.0, 1.0, 0.0, 0.0, 1.0] * 2)
+    strata = np.array(["a"] * 5 + ["b"] * 5)
+    clusters = np.array(["k", "j1", "j2", "j3", "j4", "k", "j5", "j6", "j7", "j8"])
     with pytest.raises(ValueError, match="cluster 'k' spans more than one stratum"):
-        paired_bootstrap(
-            np.array([1.0, 0.0, 1.0]),
-            np.array([1.0, 1.0, 0.0]),
-            np.array(["a", "a", "b"]),
-            clusters=np.array(["k", "j", "k"]),
-        )
+        paired_bootstrap(base, cand, strata, clusters=clusters)
+
+
+def test_singleton_strata_are_pooled_so_their_flips_count():
+    # Two improvements, each alone in its own stratum, among 40 ties: resampling a singleton
+    # stratum always redraws it, so unpooled the CI would exclude 0 with only two flips.
+    base = np.zeros(42)
+    cand = np.zeros(42)
+    cand[:2] = 1.0
+    strata = np.array([f"solo{i}" for i in range(2)] + ["big"] * 40)
+    result = paired_bootstrap(base, cand, strata, resamples=4000, seed=1)
+    assert result.ci_low <= 0.0 < result.ci_high
+    every_item_alone = np.array([f"solo{i}" for i in range(42)])
+    result = paired_bootstrap(base, cand, every_item_alone, resamples=4000, seed=1)
+    assert result.ci_low <= 0.0 < result.ci_high
 
 
 def test_macro_bootstrap_takes_clusters_and_bca_and_matches_per_benchmark_calls():

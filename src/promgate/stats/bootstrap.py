@@ -87,6 +87,10 @@ class MacroBootstrapResult:
     per_benchmark: dict[str, BootstrapResult] = field(default_factory=dict)
 
 
+# Strata smaller than this are pooled before resampling (see _pool_small_strata).
+MIN_STRATUM_ITEMS = 5
+
+
 def bootstrap_rng(seed: int, key: str = "") -> np.random.Generator:
     """``default_rng(seed)``; a non-empty key (a benchmark name) gives it its own stream.
 
@@ -158,8 +162,26 @@ def _check_inputs(
         labels = np.asarray(strata)
         if labels.shape != base.shape:
             raise ValueError("strata must have one label per item")
-        codes = np.unique(labels, return_inverse=True)[1].reshape(-1)
+        codes = _pool_small_strata(np.unique(labels, return_inverse=True)[1].reshape(-1))
     return base, cand, codes
+
+
+def _pool_small_strata(codes: np.ndarray) -> np.ndarray:
+    """Merge strata of fewer than MIN_STRATUM_ITEMS items into one pooled stratum.
+
+    Resampling within a stratum of one item always redraws that item, so its flips would add
+    no variance and the CI would be too narrow (ARC's one-exam strata did exactly that).
+    """
+    sizes = np.bincount(codes)
+    small = sizes < MIN_STRATUM_ITEMS
+    if not small.any():
+        return codes
+    if small.all():
+        return np.zeros_like(codes)
+    # The pool itself may still be small: then it joins the largest stratum.
+    target = -1 if sizes[small].sum() >= MIN_STRATUM_ITEMS else int(np.argmax(sizes))
+    pooled = np.where(small[codes], target, codes)
+    return np.unique(pooled, return_inverse=True)[1].reshape(-1)
 
 
 def _is_binary(base: np.ndarray, cand: np.ndarray) -> bool:
