@@ -1,107 +1,300 @@
-"""Run one Python program in its own process group with rlimits and a kill-on-timeout.
+"""Run one untrusted Python program and its tests in the sandbox; return a typed verdict.
 
-This is the first layer of the sandbox: limits, a private working directory, an empty
-environment, closed stdin, capped output, and a sentinel that proves the test code ran to
-its end. Network isolation and the hostile-program corpus build on it.
+The harness side of the sandbox: it writes the job, starts the backend's command in a new
+session with an empty environment and ``/dev/null`` as stdin, waits on a pidfd for the
+wall-clock limit, kills the whole tree when it runs out, sweeps the run's uids, and reads
+the report channels. stdout, stderr, the notes and the supervisor's result are memfds: the
+kernel caps what the program can write to them (RLIMIT_FSIZE), nothing has to drain them
+while it runs, and only the first ``output_bytes`` are ever read back.
+
+The in-sandbox half and the threat model are in ``_driver.py`` and ``_guard.py``.
 """
 
 from __future__ import annotations
 
 import contextlib
+import json
 import os
-import resource
 import secrets
-import signal
+import select
 import subprocess
-import sys
 import tempfile
-from dataclasses import dataclass
+import threading
+import time
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
 
+from promgate.errors import PromgateError
+from promgate.sandbox.isolation import ENFORCED, SANDBOX_ROOT, Backend, select_backend
 from promgate.sandbox.limits import Limits
+from promgate.sandbox.sweep import kill_followers, kill_group, sweep
+from promgate.sandbox.verdict import Observation, Verdict, classify
 
-Verdict = Literal["passed", "failed", "timeout", "memory", "crash", "no_sentinel"]
+# Uids handed to runs: far above any account's uid, random so concurrent harnesses (other
+# test sessions, other workers) do not collide. Each run takes two: its program's and its
+# supervisor's.
+_UID_LOW, _UID_HIGH = 1 << 24, (1 << 31) - 4
+
+
+class SandboxError(PromgateError):
+    """The sandbox does not work on this host: no verdict it gave could be trusted."""
+
+
+@dataclass(frozen=True)
+class SandboxReport:
+    backend: str
+    protections: dict[str, str]
+    guard: bool
+    uid: int | None
+    # Processes of the run's uids still alive once the sandbox process was reaped, killed by
+    # the sweep: 0 after a normal exit (the pid namespace died with its init); after a
+    # timeout, what the kernel was still tearing down.
+    processes_swept: int
+
+    @property
+    def unavailable(self) -> dict[str, str]:
+        return {k: v for k, v in self.protections.items() if v != ENFORCED}
 
 
 @dataclass(frozen=True)
 class RunResult:
     verdict: Verdict
+    detail: str
     returncode: int | None
+    signal: int | None
     stdout: str
     stderr: str
-    enforced: tuple[str, ...]
+    stdout_bytes: int
+    stderr_bytes: int
+    wall_s: float
+    cpu_s: float | None
+    maxrss_kb: int | None
+    sandbox: SandboxReport = field(repr=False)
 
     @property
     def passed(self) -> bool:
         return self.verdict == "passed"
 
-
-def _apply_limits(limits: Limits) -> None:
-    mb = 1024 * 1024
-    resource.setrlimit(resource.RLIMIT_CPU, (limits.cpu_time_s, limits.cpu_time_s + 1))
-    resource.setrlimit(resource.RLIMIT_AS, (limits.address_space_mb * mb,) * 2)
-    resource.setrlimit(resource.RLIMIT_FSIZE, (limits.file_size_mb * mb,) * 2)
-    resource.setrlimit(resource.RLIMIT_NOFILE, (limits.open_files,) * 2)
-    resource.setrlimit(resource.RLIMIT_NPROC, (limits.max_processes,) * 2)
+    @property
+    def error(self) -> str | None:
+        """The failure kind (None on a pass): what ItemResult.error records."""
+        return None if self.passed else self.verdict
 
 
-def _kill_group(pid: int) -> None:
-    with contextlib.suppress(ProcessLookupError, PermissionError):
-        os.killpg(pid, signal.SIGKILL)
+def _memfd(name: str) -> int:
+    return os.memfd_create(f"promgate-{name}")  # close-on-exec; Popen passes it on purpose
 
 
-def run_python(program: str, limits: Limits | None = None) -> RunResult:
-    """Run ``program``; it passes only if it exits 0 *and* prints the sentinel at its end."""
-    limits = limits or Limits()
-    sentinel = f"promgate-done-{secrets.token_hex(16)}"
-    # The sentinel is printed by the last line, so an early sys.exit(0) or os._exit(0)
-    # cannot pass. It is random per run, so the program cannot print it in advance.
-    source = program + f"\n\nprint({sentinel!r}, flush=True)\n"
-    with tempfile.TemporaryDirectory(prefix="promgate-run-") as workdir:
-        script = Path(workdir) / "program.py"
-        script.write_text(source, encoding="utf-8")
-        process = subprocess.Popen(
-            [sys.executable, "-I", "-B", str(script)],
-            cwd=workdir,
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            env={"PATH": "/usr/bin:/bin", "HOME": workdir, "TMPDIR": workdir, "LANG": "C.UTF-8"},
-            start_new_session=True,
-            preexec_fn=lambda: _apply_limits(limits),
-        )
-        timed_out = False
-        try:
-            out, err = process.communicate(timeout=limits.wall_timeout_s)
-        except subprocess.TimeoutExpired:
-            timed_out = True
-            _kill_group(process.pid)
-            out, err = process.communicate()
-        # Whatever the program left behind in its group goes too.
-        _kill_group(process.pid)
-    stdout = out[: limits.output_bytes].decode("utf-8", "replace")
-    stderr = err[: limits.output_bytes].decode("utf-8", "replace")
-    code = process.returncode
-    if timed_out or code == -signal.SIGXCPU or code == -signal.SIGKILL:
-        verdict: Verdict = "timeout"
-    elif "MemoryError" in stderr:
-        verdict = "memory"
-    elif code != 0:
-        verdict = "crash" if code is not None and code < 0 else "failed"
-    elif sentinel.encode() not in out:
-        verdict = "no_sentinel"
-    else:
-        verdict = "passed"
-    enforced = (
-        "rlimit_cpu",
-        "rlimit_as",
-        "rlimit_fsize",
-        "rlimit_nofile",
-        "rlimit_nproc",
-        "process_group_kill",
-        "empty_env",
-        "private_tmpdir",
-        "closed_stdin",
+def _head(fd: int, limit: int) -> tuple[bytes, int]:
+    size = os.fstat(fd).st_size
+    return os.pread(fd, min(size, limit), 0), size
+
+
+def _wait(process: subprocess.Popen, timeout_s: float) -> bool:
+    """Wait for exit with no polling delay; False when ``timeout_s`` ran out first."""
+    pidfd = os.pidfd_open(process.pid)
+    try:
+        ready, _, _ = select.select([pidfd], [], [], timeout_s)
+    finally:
+        os.close(pidfd)
+    return bool(ready)
+
+
+def _driver_args(
+    job: Path | None,
+    limits: Limits,
+    backend: Backend,
+    uid: int | None,
+    guard: bool,
+    fds: tuple[int, int],
+) -> list[str]:
+    workdir = job / "work" if job is not None else None
+    args = {
+        "job": str(job) if job is not None else f"{SANDBOX_ROOT}/job",
+        "result_fd": fds[0],
+        "notes_fd": fds[1],
+        "uid": uid if uid is not None else "",
+        "sup_uid": uid + 1 if uid is not None else "",
+        "cpu": limits.cpu_time_s,
+        "as_mb": limits.address_space_mb,
+        "nproc": limits.max_processes,
+        "nofile": limits.open_files,
+        "fsize_mb": limits.file_size_mb,
+        "guard": int(guard),
+        "writable": ":".join(backend.writable(workdir)),
+        "readable": ":".join(backend.readable(job)),
+        "deny_spawn": int(not backend.limits_processes),
+    }
+    return [f"{key}={value}" for key, value in args.items()]
+
+
+def _parse_result(raw: bytes) -> tuple[bool, dict | None]:
+    passed, record = False, None
+    for line in raw.decode("utf-8", "replace").splitlines():
+        event = json.loads(line)
+        if event.get("event") == "pass":
+            passed = True
+        elif event.get("event") == "exit":
+            record = event
+    return passed, record
+
+
+def _parse_note(raw: bytes) -> tuple[str | None, str]:
+    lines = [ln for ln in raw.decode("utf-8", "replace").splitlines() if "\t" in ln]
+    if not lines:
+        return None, ""
+    kind, _, detail = lines[-1].partition("\t")
+    return kind, detail
+
+
+def _write_job(root: Path, program: str, tests: str, uid: int | None) -> Path:
+    """The job as files, for backends that see the host filesystem."""
+    job = root / "job"
+    job.mkdir(mode=0o755)
+    (job / "program.py").write_text(program, encoding="utf-8")
+    (job / "tests.py").write_text(tests, encoding="utf-8")
+    for name in ("program.py", "tests.py"):
+        (job / name).chmod(0o644)  # readable by the run's uid: tracebacks quote the source
+    work = job / "work"
+    work.mkdir(mode=0o700)
+    if uid is not None:
+        os.chown(work, uid, uid)
+    root.chmod(0o755)
+    return job
+
+
+def _memfd_with(name: str, text: str) -> int:
+    fd = _memfd(name)
+    os.write(fd, text.encode("utf-8"))
+    os.lseek(fd, 0, os.SEEK_SET)
+    return fd
+
+
+_SELF_TEST = Limits(wall_timeout_s=30.0, cpu_time_s=10)
+_self_tested: set[str] = set()
+_self_test_lock = threading.Lock()
+
+
+def _self_test(backend: Backend) -> None:
+    """Once per backend and process: a known pass and a known failure must come out right.
+
+    A misconfigured host (a uid it cannot switch to, a missing mount) would otherwise turn
+    every program into a "crash" and every model's pass@k into 0, silently.
+    """
+    with _self_test_lock:
+        if backend.name in _self_tested:
+            return
+        good = _execute("def f():\n    return 1\n", "assert f() == 1\n", _SELF_TEST, True, backend)
+        bad = _execute("def f():\n    return 1\n", "assert f() == 2\n", _SELF_TEST, True, backend)
+        if (good.verdict, bad.verdict) != ("passed", "wrong_answer"):
+            raise SandboxError(
+                f"the {backend.name} sandbox fails its self-test: a correct program gave "
+                f"{good.verdict} ({good.detail}), a wrong one {bad.verdict} ({bad.detail}); "
+                f"stderr: {(good.stderr or bad.stderr)[-500:]}"
+            )
+        _self_tested.add(backend.name)
+
+
+def run_program(
+    program: str,
+    tests: str = "",
+    limits: Limits | None = None,
+    *,
+    guard: bool = True,
+    backend: str | None = None,
+) -> RunResult:
+    """Run ``program`` and then ``tests`` in one namespace; a pass needs the tests to finish.
+
+    ``guard=False`` leaves only the OS layer (used to test it alone); the pass report is then
+    not protected against a program that looks for it, and the result says so. Raises
+    :class:`SandboxError` when the sandbox itself does not work here.
+    """
+    chosen = select_backend(backend)
+    _self_test(chosen)
+    return _execute(program, tests, limits or Limits(), guard, chosen)
+
+
+def _execute(program: str, tests: str, limits: Limits, guard: bool, chosen: Backend) -> RunResult:
+    uid = secrets.randbelow(_UID_HIGH - _UID_LOW) + _UID_LOW if chosen.drop_uid else None
+    fds = [_memfd("result"), _memfd("notes"), _memfd("stdout"), _memfd("stderr")]
+    try:
+        with contextlib.ExitStack() as cleanup:
+            if chosen.name == "bwrap":  # the job travels as two memfds: no host files at all
+                job, job_fds = None, (_memfd_with("program", program), _memfd_with("tests", tests))
+                fds += job_fds
+            else:
+                tmp = cleanup.enter_context(tempfile.TemporaryDirectory(prefix="promgate-run-"))
+                job, job_fds = _write_job(Path(tmp), program, tests, uid), None
+            args = _driver_args(job, limits, chosen, uid, guard, (fds[0], fds[1]))
+            started = time.monotonic()
+            process = subprocess.Popen(
+                chosen.command(limits.scratch_mb, args, job_fds),
+                stdin=subprocess.DEVNULL,
+                stdout=fds[2],
+                stderr=fds[3],
+                pass_fds=(fds[0], fds[1], *(job_fds or ())),
+                env=chosen.environment(job / "work" if job else None),
+                cwd=job / "work" if job else "/",
+                start_new_session=True,
+            )
+            timed_out = not _wait(process, limits.wall_timeout_s)
+            if timed_out:
+                # Kill the run's processes and let their parents reap them: under bwrap the
+                # supervisor is the namespace's init, so its death empties the namespace;
+                # elsewhere the group's leader outlives its followers. Killing the leader
+                # first would leave orphans to an init that may never reap them. The whole
+                # group goes too if that was not enough.
+                if uid is not None:
+                    sweep((uid, uid + 1))
+                else:
+                    kill_followers(process.pid)
+                if not _wait(process, 2.0):
+                    kill_group(process.pid)
+            process.wait()
+            wall = time.monotonic() - started
+            kill_group(process.pid)  # stragglers that kept the group (plain backend)
+            swept = sweep((uid, uid + 1)) if uid is not None else 0
+        result_raw, _ = _head(fds[0], 1 << 16)
+        notes_raw, _ = _head(fds[1], 1 << 16)
+        out, out_size = _head(fds[2], limits.output_bytes)
+        err, err_size = _head(fds[3], limits.output_bytes)
+    finally:
+        for fd in fds:
+            os.close(fd)
+    passed, record = _parse_result(result_raw)
+    note_kind, note = _parse_note(notes_raw)
+    record = record or {}
+    observation = Observation(
+        passed=passed,
+        timed_out=timed_out,
+        exit_code=record.get("exit_code"),
+        signal=record.get("signal"),
+        cpu_s=record.get("cpu_s"),
+        tamper=record.get("tamper", 0),
+        note_kind=note_kind,
+        note=note,
+        cpu_limit_s=limits.cpu_time_s,
+        wall_limit_s=limits.wall_timeout_s,
     )
-    return RunResult(verdict, code, stdout, stderr, enforced)
+    verdict, detail = classify(observation)
+    if not record and not timed_out:
+        detail = f"{detail}; sandbox exit status {process.returncode}"
+    protections = dict(chosen.protections)
+    protections["audit_guard"] = ENFORCED if guard else "unavailable: disabled for this run"
+    protections["pass_report_authenticated"] = (
+        ENFORCED if guard else "unavailable: without the guard the program can forge it"
+    )
+    return RunResult(
+        verdict=verdict,
+        detail=detail,
+        returncode=record.get("exit_code"),
+        signal=record.get("signal"),
+        stdout=out.decode("utf-8", "replace"),
+        stderr=err.decode("utf-8", "replace"),
+        stdout_bytes=out_size,
+        stderr_bytes=err_size,
+        wall_s=wall,
+        cpu_s=record.get("cpu_s"),
+        maxrss_kb=record.get("maxrss_kb"),
+        sandbox=SandboxReport(chosen.name, protections, guard, uid, swept),
+    )

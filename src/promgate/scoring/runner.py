@@ -9,9 +9,7 @@ from promgate.data.schema import Item
 from promgate.io import write_json
 from promgate.models.hf import LoadedModel
 from promgate.results import ItemResult, write_results
-from promgate.sandbox.limits import Limits
-from promgate.scoring import multiple_choice
-from promgate.scoring.code import HUMANEVAL_STOP, check_completion
+from promgate.scoring import code, multiple_choice
 from promgate.scoring.extraction import extract_gsm8k
 from promgate.scoring.generate import chat_prompt, generate_greedy
 
@@ -76,32 +74,22 @@ def score_gsm8k(loaded: LoadedModel, items: list[Item], cfg: EvalConfig) -> list
     return results
 
 
-def score_humaneval(loaded: LoadedModel, items: list[Item], cfg: EvalConfig) -> list[ItemResult]:
+def score_code(
+    loaded: LoadedModel, items: list[Item], cfg: EvalConfig, benchmark: str
+) -> list[ItemResult]:
+    """HumanEval/MBPP: one greedy completion per item, run in the sandbox (pass@1 = correct)."""
     outputs = generate_greedy(
         loaded.model,
         loaded.tokenizer,
         [item.prompt for item in items],
-        max_new_tokens=cfg.max_new_tokens.get("humaneval", 384),
+        max_new_tokens=cfg.max_new_tokens.get(benchmark, 384),
         batch_size=cfg.batch_size,
-        stop=HUMANEVAL_STOP,
-        description="humaneval",
+        stop=code.stop_sequences(benchmark),
+        description=benchmark,
     )
-    limits = Limits(wall_timeout_s=cfg.code_timeout_s, cpu_time_s=max(1, int(cfg.code_timeout_s)))
-    results = []
-    for item, completion in zip(items, outputs, strict=True):
-        run = check_completion(item, completion, limits)
-        results.append(
-            ItemResult(
-                **_base(item, loaded.model_id),
-                correct=run.passed,
-                score=1.0 if run.passed else 0.0,
-                n_samples=1,
-                n_correct=int(run.passed),
-                prediction=completion,
-                error=None if run.passed else run.verdict,
-            )
-        )
-    return results
+    completions = {item.id: [output] for item, output in zip(items, outputs, strict=True)}
+    limits = code.limits_for(cfg.code_timeout_s)
+    return code.score_items(items, completions, limits, model_id=loaded.model_id)
 
 
 def score_benchmark(
@@ -113,13 +101,17 @@ def score_benchmark(
     if kinds == {"generate"} and benchmark == "gsm8k":
         return score_gsm8k(loaded, items, cfg)
     if kinds == {"code"}:
-        return score_humaneval(loaded, items, cfg)
+        return score_code(loaded, items, cfg, benchmark)
     raise ValueError(f"no scorer for benchmark '{benchmark}' with item kinds {sorted(kinds)}")
 
 
 def summarize(results: list[ItemResult]) -> dict:
     n = len(results)
-    return {"n": n, "accuracy": sum(r.value for r in results) / n if n else None}
+    summary = {"n": n, "accuracy": sum(r.value for r in results) / n if n else None}
+    if results and all(r.n_correct is not None for r in results):  # executed code
+        summary.update(code.pass_at_k_summary(results))
+        summary["sandbox"] = code.sandbox_metadata()
+    return summary
 
 
 def evaluate_model(

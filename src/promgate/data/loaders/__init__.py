@@ -12,6 +12,7 @@ from pathlib import Path
 from promgate.data.loaders.arc import load_arc
 from promgate.data.loaders.gsm8k import load_gsm8k
 from promgate.data.loaders.humaneval import load_humaneval
+from promgate.data.loaders.mbpp import load_mbpp, load_mbpp_sanitized
 from promgate.data.loaders.mmlu import load_mmlu
 from promgate.data.loaders.piqa import load_piqa
 from promgate.data.loaders.winogrande import load_winogrande
@@ -47,6 +48,10 @@ _LOADERS: dict[str, _Loader] = {
     "humaneval": lambda d, _l, s, lic: load_humaneval(
         _single(d, "data", "humaneval"), split=s, license=lic
     ),
+    "mbpp": lambda d, _l, s, lic: load_mbpp(_single(d, "data", "mbpp"), split=s, license=lic),
+    "mbpp_sanitized": lambda d, _l, s, lic: load_mbpp_sanitized(
+        _single(d, "data", "mbpp_sanitized"), split=s, license=lic
+    ),
 }
 
 LOADABLE = tuple(sorted(_LOADERS))
@@ -80,6 +85,8 @@ __all__ = [
     "load_benchmark",
     "load_gsm8k",
     "load_humaneval",
+    "load_mbpp",
+    "load_mbpp_sanitized",
     "load_mmlu",
     "load_piqa",
     "load_winogrande",

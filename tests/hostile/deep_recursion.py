@@ -1,0 +1,7 @@
+# expect: crash
+# expect-os: crash
+# why: RecursionError is an ordinary crash
+
+
+def answer(depth=0):
+    return answer(depth + 1)
