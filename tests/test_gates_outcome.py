@@ -5,7 +5,15 @@ from __future__ import annotations
 import pytest
 from pydantic import ValidationError
 
-from promgate.gates.outcome import Decision, GateOutcome, Reason, Status, decide, worst
+from promgate.gates.outcome import (
+    Decision,
+    GateOutcome,
+    Reason,
+    Status,
+    decide,
+    suite_decision,
+    worst,
+)
 
 
 def _o(status: str, required: bool = True, reason: str = "OK") -> GateOutcome:
@@ -58,3 +66,31 @@ def test_reasons_are_a_closed_list():
 def test_codes_print_as_themselves():
     assert f"{Decision.NO_GO}" == "NO_GO" and str(Reason.SCHEMA) == "SCHEMA"
     assert _o("PASS").model_dump(mode="json")["status"] == "PASS"
+
+
+GO, NO_GO, BLOCKED = Decision.GO, Decision.NO_GO, Decision.BLOCKED
+
+
+def test_rule_all_needs_every_seed_and_every_suite_gate():
+    assert suite_decision("all", {"s1": GO, "s2": GO}, [_o("PASS")]) is GO
+    assert suite_decision("all", {"s1": GO, "s2": NO_GO}, [_o("PASS")]) is NO_GO
+    assert suite_decision("all", {"s1": GO}, [_o("BLOCKED", reason="MISSING_EVIDENCE")]) is BLOCKED
+    assert suite_decision("all", {"s1": GO}, []) is GO  # no suite gates configured
+    assert suite_decision("all", {"s1": GO}, [_o("FAIL", required=False)]) is GO
+
+
+def test_rule_certify_lets_the_suite_gates_decide():
+    # A failed seed is weighed by the seeds gate (2 of 3 pass), not decisive by itself.
+    assert suite_decision("certify", {"a": GO, "b": GO, "c": NO_GO}, [_o("PASS")]) is GO
+    assert suite_decision("certify", {"a": GO}, [_o("FAIL")]) is NO_GO
+    assert suite_decision("certify", {"a": GO}, []) is BLOCKED  # nothing decided: fail closed
+
+
+def test_no_candidates_is_blocked_whatever_the_suite_says():
+    for rule in ("all", "certify"):
+        assert suite_decision(rule, {}, [_o("PASS")]) is BLOCKED
+
+
+def test_warnings_travel_with_an_outcome():
+    o = _o("PASS").model_copy(update={"warnings": ["arc: underpowered"]})
+    assert GateOutcome.model_validate(o.model_dump(mode="json")).warnings == ["arc: underpowered"]

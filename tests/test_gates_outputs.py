@@ -26,6 +26,11 @@ def test_outputs_round_trip_and_metrics_are_numbers_only(tmp_path, monkeypatch):
     metrics = json.loads(paths["metrics"].read_text())
     assert metrics["decision_go"] == 0 and metrics["good"]["decision_go"] == 1
     assert metrics["bad"]["mmlu"]["delta_pp"] == -2.0
+    assert (
+        metrics["good"]["arc"]["p_adjusted"]
+        == report.candidates["good"].benchmarks["arc"].p_adjusted
+    )
+    assert metrics["seeds"]["good"]["pass_rate"] == 1.0  # each id is its own recipe
 
     def numbers_only(node):
         if isinstance(node, dict):
@@ -103,3 +108,16 @@ def test_check_exit_code_fails_closed_on_missing_file_and_on_tampering(tmp_path)
     out = io.StringIO()
     assert check_exit_code(path, stream=out) == 3
     assert "outcomes say otherwise" in out.getvalue()
+
+
+def test_check_fails_closed_when_a_suite_outcome_was_edited(tmp_path):
+    dirs = suite(tmp_path, {"lora-s1": {"arc": 24, "mmlu": 24}, "lora-s2": {"mmlu": -8}})
+    report = evaluate_promotion(tmp_path / "baseline", dirs, BENCHES, POLICY)
+    data = report.model_dump(mode="json")
+    assert data["suite_outcomes"][0]["gate"] == "seeds"
+    data["suite_outcomes"][0]["status"] = "PASS"  # the flat list still says FAIL
+    path = tmp_path / "gate.json"
+    path.write_text(json.dumps(data))
+    out = io.StringIO()
+    assert check_exit_code(path, stream=out) == 3
+    assert "flat outcome list" in out.getvalue()

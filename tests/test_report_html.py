@@ -78,8 +78,10 @@ def test_every_benchmark_of_every_candidate_has_a_row(tmp_path):
     st = report.candidates["a"].benchmarks["arc"]
     ci = f"[{st.ci_low_pp:+.2f}, {st.ci_high_pp:+.2f}]"
     assert bench_rows[0][:6] == ["arc", "400", "50.0 %", "56.0 %", "+6.00", ci]
-    assert bench_rows[0][7] == "PASS IMPROVED"
-    assert bench_rows[3][7] == "FAIL REGRESSION"
+    assert bench_rows[0][6:8] == [f"{st.p_value:.2g}", f"{st.p_adjusted:.2g}"]
+    assert bench_rows[0][8] == ("∞" if st.mde_pp is None else f"{st.mde_pp:.2f}")
+    assert bench_rows[0][10:] == ["+24 / −0", "PASS IMPROVED (warning)"]
+    assert bench_rows[3][11] == "FAIL REGRESSION (warning)"
 
 
 def test_failed_and_blocked_gates_carry_their_actions(tmp_path):
@@ -96,7 +98,7 @@ def test_failed_and_blocked_gates_carry_their_actions(tmp_path):
     assert actions[("gone", "per_benchmark", "mmlu")] == "repair the evidence"
     assert actions[("gone", "average_delta", "–")] == "repair the evidence"
     gone_mmlu = next(r for r in rows if r[:2] == ["mmlu", "–"])
-    assert gone_mmlu[7] == "BLOCKED MISSING_EVIDENCE"
+    assert gone_mmlu[11] == "BLOCKED MISSING_EVIDENCE"
 
 
 def test_text_from_the_evidence_is_escaped(tmp_path):
@@ -133,3 +135,15 @@ def test_refuses_a_policy_other_than_the_one_applied(tmp_path):
     )
     with pytest.raises(ValueError, match="not the one the report was judged under"):
         render_promotion_html(report, looser)
+
+
+def test_seeds_warnings_and_calibration_sections(tmp_path):
+    report = _report(tmp_path, {"lora-s1": {"arc": 24, "mmlu": 20}, "lora-s2": {"arc": 8}})
+    page = render_promotion_html(report, POLICY)
+    headings = [
+        h for h in ("Seeds", "Suite gates", "Warnings", "Forest plot") if f"<h2>{h}</h2>" in page
+    ]
+    assert headings == ["Seeds", "Suite gates", "Warnings", "Forest plot"]
+    rows = _Page(page).rows
+    seed_rows = [r for r in rows if r and r[0] in ("1", "2")]
+    assert [r[1:3] for r in seed_rows] == [["lora-s1", "GO"], ["lora-s2", "NO_GO"]]

@@ -7,10 +7,16 @@ import xml.etree.ElementTree as ET
 import pytest
 from matplotlib.collections import LineCollection
 
-from gate_helpers import POLICY, suite
+from gate_helpers import POLICY, policy_with, suite
 from promgate.gates.evaluate import evaluate_promotion
 from promgate.gates.report import GateReport
-from promgate.report.plots import AVERAGE_LABEL, ci_gid, forest_figure, forest_plot_svg
+from promgate.report.plots import (
+    AVERAGE_LABEL,
+    ci_gid,
+    forest_figure,
+    forest_plot_svg,
+    mde_gid,
+)
 
 BENCHES = ["arc", "gsm8k", "mmlu"]
 SHIFTS = {"s0": {"arc": 24, "gsm8k": 12, "mmlu": -8}, "s1": {"arc": 30, "gsm8k": 20, "mmlu": 16}}
@@ -95,3 +101,23 @@ def test_no_candidates_still_gives_an_svg(tmp_path):
     svg = forest_plot_svg(report, POLICY.gates)
     assert ET.fromstring(svg).tag == "{http://www.w3.org/2000/svg}svg"
     assert "no candidates to plot" in svg
+
+
+def test_each_row_has_its_mde_band_and_its_own_target(tmp_path):
+    policy = policy_with(gates={"per_benchmark": {"targets": {"gsm8k": 7.0}}})
+    dirs = suite(tmp_path, SHIFTS, benches=BENCHES)
+    report = evaluate_promotion(tmp_path / "baseline", dirs, BENCHES, policy)
+    svg = forest_plot_svg(report, policy.gates)
+    ids = _ids(svg)
+    for cid, cand in report.candidates.items():
+        for bench, st in cand.benchmarks.items():
+            assert (mde_gid(cid, bench) in ids) is (st.mde_pp is not None)
+    assert "underpowered: MDE" in svg
+    ax = forest_figure(report, policy.gates).axes[0]
+    ticks = {
+        (float(seg[0][0]), round(float(seg[0][1]) + 0.4, 6))
+        for coll in ax.collections
+        if isinstance(coll, LineCollection)
+        for seg in coll.get_segments()
+    }
+    assert (7.0, 1.0) in ticks and (2.0, 0.0) in ticks  # gsm8k is row 1, arc row 0

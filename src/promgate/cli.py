@@ -31,13 +31,35 @@ def _config(args: argparse.Namespace) -> int:
     return 0
 
 
+_GATE_DIRS = ("baseline", "candidate", "policy", "out")
+
+
 def _gate(args: argparse.Namespace) -> int:
-    from promgate.config import load_params
-    from promgate.pipeline import run_gate
+    """Record a decision; exits 0 whatever it is (``promgate check`` turns it into a code)."""
+    from promgate.errors import ConfigError
+    from promgate.pipeline import gate_from_dirs, run_gate
 
     root = Path(args.root)
-    report = run_gate(load_params(root / "params.yaml"), root)
-    print(f"decision: {report.decision}  (reports/gate.json, promotion.md, promotion.html)")
+    given = [name for name in _GATE_DIRS if getattr(args, name)]
+    if not given and not args.benchmark and args.evidence_root is None:
+        from promgate.config import load_params
+
+        report = run_gate(load_params(root / "params.yaml"), root)
+        print(f"decision: {report.decision}  (reports/gate.json, promotion.md, promotion.html)")
+        return 0
+    missing = [f"--{name}" for name in _GATE_DIRS if name not in given]
+    if missing:
+        raise ConfigError(f"promgate gate on folders also needs {', '.join(missing)}")
+    report = gate_from_dirs(
+        baseline=Path(args.baseline),
+        candidates=[Path(c) for c in args.candidate],
+        policy_ref=args.policy,
+        out=Path(args.out),
+        benchmarks=args.benchmark or None,
+        root=root,
+        evidence_root=Path(args.evidence_root) if args.evidence_root else None,
+    )
+    print(f"decision: {report.decision}  ({args.out} and its .md/.html beside it)")
     return 0
 
 
@@ -58,8 +80,31 @@ def build_parser() -> argparse.ArgumentParser:
     config.add_argument("--root", default=".")
     config.set_defaults(func=_config)
 
-    gate = sub.add_parser("gate", help="apply the configured policy to the results on disk")
-    gate.add_argument("--root", default=".")
+    gate = sub.add_parser(
+        "gate",
+        help="judge candidates against a baseline under a policy (no flags: from params.yaml)",
+        description="With no folder flags, apply params.yaml's policy to the pipeline's "
+        "results/ and write reports/. With them, judge the given folders of per-item results.",
+    )
+    gate.add_argument("--root", default=".", help="repository root (params.yaml, conf/policy)")
+    gate.add_argument("--baseline", metavar="DIR", help="the baseline's <benchmark>.jsonl files")
+    gate.add_argument(
+        "--candidate", metavar="DIR", action="append", help="a candidate's folder (repeat)"
+    )
+    gate.add_argument(
+        "--policy", metavar="NAME_OR_PATH", help="conf/policy/NAME.yaml, or a policy file"
+    )
+    gate.add_argument("--out", metavar="FILE", help="gate.json to write (.md/.html beside it)")
+    gate.add_argument(
+        "--benchmark",
+        action="append",
+        help="a main benchmark (repeat); default: every *.jsonl in the baseline folder",
+    )
+    gate.add_argument(
+        "--evidence-root",
+        metavar="DIR",
+        help="where the policy's evidence files (metrics/...) lie; default: the working dir",
+    )
     gate.set_defaults(func=_gate)
 
     check = sub.add_parser("check", help="exit 0 on GO, 1 on NO_GO, 3 on BLOCKED")

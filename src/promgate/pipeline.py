@@ -3,8 +3,13 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from promgate.config import Params
+from promgate.errors import ConfigError
+
+if TYPE_CHECKING:
+    from promgate.gates.report import GateReport
 
 BASELINE_ID = "baseline"
 
@@ -13,7 +18,7 @@ def candidate_id(seed: int) -> str:
     return f"lora-s{seed}"
 
 
-def run_gate(params: Params, root: Path):
+def run_gate(params: Params, root: Path) -> GateReport:
     """Apply the configured policy to the results on disk and write the gate outputs."""
     from promgate.gates.evaluate import evaluate_promotion
     from promgate.gates.outputs import write_gate_outputs
@@ -26,6 +31,56 @@ def run_gate(params: Params, root: Path):
         candidate_dirs=candidates,
         benchmarks=params.data.benchmarks,
         policy=policy,
+        evidence_root=root,
     )
     write_gate_outputs(report, root / "reports", root / "metrics/gate.json", policy=policy)
+    return report
+
+
+def discover_benchmarks(baseline_dir: Path, exclude: set[str]) -> list[str]:
+    """The benchmarks a baseline folder holds results for (``*.jsonl``), sorted."""
+    if not baseline_dir.is_dir():
+        return []
+    return sorted(p.stem for p in baseline_dir.glob("*.jsonl") if p.stem not in exclude)
+
+
+def gate_from_dirs(
+    *,
+    baseline: Path,
+    candidates: list[Path],
+    policy_ref: str,
+    out: Path,
+    benchmarks: list[str] | None = None,
+    root: Path = Path("."),
+    evidence_root: Path | None = None,
+) -> GateReport:
+    """``promgate gate --baseline ... --candidate ...``: judge folders of results directly.
+
+    Candidate ids are the folder names (``results/lora-s42`` -> ``lora-s42``, which also
+    names its recipe and seed). Without ``benchmarks`` every ``*.jsonl`` in the baseline
+    folder is a main benchmark, except those the policy reads for other gates (the
+    contamination suite, SWE-bench). Writes ``out`` and the .md/.html reports beside it.
+    """
+    from promgate.gates.evaluate import evaluate_promotion, other_benchmarks
+    from promgate.gates.outputs import report_paths, write_report
+    from promgate.gates.policy import load_policy, policy_path
+
+    if Path(out).suffix in (".md", ".html"):
+        raise ConfigError("--out names gate.json; the .md and .html are written beside it")
+    policy = load_policy(policy_path(policy_ref, root))
+    ids = [Path(c).name for c in candidates]
+    dupes = sorted({i for i in ids if ids.count(i) > 1})
+    if dupes:
+        raise ConfigError(f"candidate folders share a name: {', '.join(dupes)}", field="candidate")
+    if benchmarks is None:
+        exclude = {b for group in other_benchmarks(policy).values() for b in group}
+        benchmarks = discover_benchmarks(Path(baseline), exclude)
+    report = evaluate_promotion(
+        baseline_dir=Path(baseline),
+        candidate_dirs=dict(zip(ids, (Path(c) for c in candidates), strict=True)),
+        benchmarks=benchmarks,
+        policy=policy,
+        evidence_root=evidence_root,
+    )
+    write_report(report, report_paths(out), policy=policy)
     return report

@@ -1,10 +1,10 @@
-"""Typed gate outcomes and the fail-closed rule that turns them into a decision."""
+"""Typed gate outcomes and the fail-closed rules that turn them into decisions."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from enum import Enum
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -33,8 +33,12 @@ class Reason(_Code):
     IMPROVED = "IMPROVED"
     NO_REGRESSION = "NO_REGRESSION"
     REGRESSION = "REGRESSION"
+    DETERIORATION = "DETERIORATION"
     BELOW_THRESHOLD = "BELOW_THRESHOLD"
+    ABOVE_LIMIT = "ABOVE_LIMIT"
+    MISMATCH = "MISMATCH"
     CI_INCLUDES_ZERO = "CI_INCLUDES_ZERO"
+    NOT_SIGNIFICANT = "NOT_SIGNIFICANT"
     UNDERPOWERED = "UNDERPOWERED"
     MISSING_EVIDENCE = "MISSING_EVIDENCE"
     ALIGNMENT = "ALIGNMENT"
@@ -48,7 +52,9 @@ class Decision(_Code):
     BLOCKED = "BLOCKED"
 
 
-# Worse decisions rank higher: with seed_rule "all" the suite gets its worst seed's decision.
+SeedRuleName = Literal["all", "certify"]
+
+# Worse decisions rank higher: the suite gets its worst part's decision.
 _SEVERITY = {Decision.GO: 0, Decision.NO_GO: 1, Decision.BLOCKED: 2}
 
 
@@ -65,6 +71,9 @@ class GateOutcome(BaseModel):
     policy_ref: str
     required: bool = True
     failure_response: str | None = None
+    # Caveats that do not change the status, e.g. an underpowered test under a policy that
+    # warns rather than blocks.
+    warnings: list[str] = Field(default_factory=list)
 
 
 def decide(outcomes: Iterable[GateOutcome]) -> Decision:
@@ -85,3 +94,24 @@ def worst(decisions: Iterable[Decision]) -> Decision:
     """The most severe decision (BLOCKED > NO_GO > GO); none at all is BLOCKED."""
     ranked = sorted(decisions, key=_SEVERITY.__getitem__, reverse=True)
     return ranked[0] if ranked else Decision.BLOCKED
+
+
+def suite_decision(
+    rule: SeedRuleName,
+    candidates: Mapping[str, Decision],
+    suite_outcomes: Iterable[GateOutcome],
+) -> Decision:
+    """The promotion decision from the per-candidate decisions and the suite-level outcomes.
+
+    ``all``: every candidate (seed) must be GO, and every required suite gate must pass.
+    ``certify``: the per-seed decisions are verdicts that the suite-level ``seeds`` gate
+    weighs (pass rate, worst seed); only the suite outcomes decide. Either way no candidates
+    at all is BLOCKED, and so is a suite whose required outcomes are empty under ``certify``.
+    """
+    if not candidates:
+        return Decision.BLOCKED
+    suite = list(suite_outcomes)
+    parts = [decide(suite)] if any(o.required for o in suite) else []
+    if rule == "all":
+        parts += candidates.values()
+    return worst(parts)

@@ -1,7 +1,8 @@
 """The gate stage's outputs and the CI exit code.
 
-``write_gate_outputs`` writes reports/gate.json (the source of truth), the human-readable
-reports rendered from it (promotion.md, promotion.html) and the flat DVC metrics file.
+``write_gate_outputs`` writes the pipeline's reports/gate.json (the source of truth), the
+human-readable reports rendered from it (promotion.md, promotion.html) and the flat DVC
+metrics file; ``write_report`` the same for any gate.json path (``promgate gate --out``).
 ``check_exit_code`` reads gate.json back and fails closed on anything it cannot trust.
 """
 
@@ -14,7 +15,7 @@ from typing import Any, TextIO
 from pydantic import ValidationError
 
 from promgate.errors import SchemaError
-from promgate.gates.outcome import Decision, decide, worst
+from promgate.gates.outcome import Decision, decide, suite_decision
 from promgate.gates.policy import Policy
 from promgate.gates.report import GateReport
 from promgate.io import atomic_write_text, read_json, write_json
@@ -22,7 +23,7 @@ from promgate.report.markdown import render_promotion_md
 
 EXIT_CODES = {Decision.GO: 0, Decision.NO_GO: 1, Decision.BLOCKED: 3}
 
-_RESERVED_METRICS = ("decision_go", "decision_code")
+_RESERVED_METRICS = ("decision_go", "decision_code", "seeds")
 
 
 def gate_metrics(report: GateReport) -> dict[str, Any]:
@@ -48,25 +49,62 @@ def gate_metrics(report: GateReport) -> dict[str, Any]:
                 "ci_low_pp": st.ci_low_pp,
                 "ci_high_pp": st.ci_high_pp,
                 "p_value": st.p_value,
+                "p_adjusted": st.p_adjusted,
+                "mde_pp": st.mde_pp,
             }
             entry[bench] = {k: v for k, v in nums.items() if v is not None}
         out[cid] = entry
+    seeds = {}
+    for recipe, rep in report.seeds.items():
+        nums = {
+            "pass_rate": rep.pass_rate,
+            "n_passed": rep.n_passed,
+            "worst_delta_pp": rep.worst_delta_pp,
+            "mean_delta_pp": rep.mean_delta_pp,
+            "sd_across_seeds_pp": rep.sd_across_seeds_pp,
+            "mean_item_ci_half_width_pp": rep.mean_item_ci_half_width_pp,
+            "certified": None if rep.certified is None else int(rep.certified),
+        }
+        seeds[recipe or "(none)"] = {k: v for k, v in nums.items() if v is not None}
+    if seeds:
+        out["seeds"] = seeds
     return out
 
 
-def write_gate_outputs(
-    report: GateReport, reports_dir: Path, metrics_path: Path, *, policy: Policy
-) -> dict[str, Path]:
-    """Write reports/gate.json, promotion.md, promotion.html and the flat metrics file.
+def report_paths(gate_json: Path) -> dict[str, Path]:
+    """gate.json and the human-readable reports beside it (``x.json`` -> ``x.md``, ``x.html``)."""
+    gate_json = Path(gate_json)
+    return {
+        "gate": gate_json,
+        "promotion_md": gate_json.with_suffix(".md"),
+        "promotion_html": gate_json.with_suffix(".html"),
+    }
+
+
+def write_report(report: GateReport, paths: dict[str, Path], *, policy: Policy) -> None:
+    """Write gate.json and its reports; all are rendered before anything is written, so a
+    rendering error leaves the previous outputs as they were rather than a gate.json
+    without its reports.
 
     ``policy`` is the one the report was judged under; the HTML plot draws its thresholds.
-    Both reports are rendered before anything is written, so a rendering error leaves the
-    previous outputs as they were rather than a gate.json without its reports.
     """
     # Imported here, not at the top: ``promgate check`` imports this module and should not
     # need matplotlib to turn gate.json into an exit code.
     from promgate.report.html import render_promotion_html
 
+    markdown = render_promotion_md(report)
+    html = render_promotion_html(report, policy)
+    write_json(paths["gate"], report.model_dump(mode="json"))
+    if "metrics" in paths:
+        write_json(paths["metrics"], gate_metrics(report))
+    atomic_write_text(paths["promotion_md"], markdown)
+    atomic_write_text(paths["promotion_html"], html)
+
+
+def write_gate_outputs(
+    report: GateReport, reports_dir: Path, metrics_path: Path, *, policy: Policy
+) -> dict[str, Path]:
+    """The pipeline's layout: reports/gate.json, promotion.md, promotion.html, metrics."""
     reports_dir = Path(reports_dir)
     paths = {
         "gate": reports_dir / "gate.json",
@@ -74,12 +112,7 @@ def write_gate_outputs(
         "promotion_html": reports_dir / "promotion.html",
         "metrics": Path(metrics_path),
     }
-    markdown = render_promotion_md(report)
-    html = render_promotion_html(report, policy)
-    write_json(paths["gate"], report.model_dump(mode="json"))
-    write_json(paths["metrics"], gate_metrics(report))
-    atomic_write_text(paths["promotion_md"], markdown)
-    atomic_write_text(paths["promotion_html"], html)
+    write_report(report, paths, policy=policy)
     return paths
 
 
@@ -88,11 +121,15 @@ def _consistent(report: GateReport) -> str | None:
     for cid, cand in report.candidates.items():
         if decide(cand.outcomes) is not cand.decision:
             return f"candidate '{cid}' records {cand.decision.value}, its outcomes say otherwise"
-    if worst(c.decision for c in report.candidates.values()) is not report.decision:
-        return f"decision {report.decision.value} does not follow from the candidates'"
+    rule = report.policy.seed_rule
+    if rule not in ("all", "certify"):
+        return f"unknown seed rule '{rule}'"
+    decisions = {cid: c.decision for cid, c in report.candidates.items()}
+    if suite_decision(rule, decisions, report.suite_outcomes) is not report.decision:  # type: ignore[arg-type]
+        return f"decision {report.decision.value} does not follow from the outcomes"
     flat = [o for c in report.candidates.values() for o in c.outcomes]
-    if flat != report.outcomes:
-        return "flattened outcomes differ from the candidates' outcomes"
+    if [*flat, *report.suite_outcomes] != report.outcomes:
+        return "the flat outcome list differs from the candidates' and the suite's outcomes"
     return None
 
 

@@ -1,8 +1,11 @@
 """Forest plot of a promotion: per-benchmark Δ with its CI, per candidate, against the policy.
 
 One panel per candidate, one row per benchmark plus the macro average. The solid line is
-Δ = 0; dashed lines are the per-benchmark gate's thresholds, drawn across the benchmark rows
-only, because the average is judged by its own gate (marked on the average row).
+Δ = 0; the long dashed line is the per-benchmark regression floor, drawn across the
+benchmark rows only; a short dashed tick on each row marks that benchmark's improvement
+target (targets differ per benchmark). The grey band behind a row spans ±MDE, the effects
+the benchmark cannot tell from noise at its n; an underpowered row says so at its right.
+The average is judged by its own gate (a dotted tick on the average row).
 
 The figure is built with the object-oriented API on an Agg canvas, never through pyplot, so
 rendering touches no global backend or figure registry. The SVG is byte-stable run to run:
@@ -22,7 +25,7 @@ from matplotlib.lines import Line2D
 
 from promgate.gates.outcome import Status
 from promgate.gates.policy import Gates
-from promgate.gates.report import CandidateReport, GateReport
+from promgate.gates.report import BenchmarkStats, CandidateReport, GateReport
 
 _SVG_RC = {
     "svg.hashsalt": "promgate-forest",
@@ -30,7 +33,13 @@ _SVG_RC = {
     "svg.fonttype": "none",
     "font.size": 9,
 }
-_STATUS_COLOUR = {Status.PASS: "#1a7f37", Status.FAIL: "#cf222e", Status.WAIVED: "#6e7781"}
+_STATUS_COLOUR = {
+    Status.PASS: "#1a7f37",
+    Status.FAIL: "#cf222e",
+    Status.BLOCKED: "#bf8700",
+    Status.WAIVED: "#6e7781",
+}
+_MDE_COLOUR = "#eaeef2"
 _THRESHOLD_COLOUR = "#6e7781"
 _ROW_INCHES = 0.32
 _PANEL_PAD_INCHES = 0.9
@@ -44,6 +53,10 @@ def ci_gid(candidate: str, benchmark: str) -> str:
 
 def average_gid(candidate: str) -> str:
     return f"ci-average-{candidate}"
+
+
+def mde_gid(candidate: str, benchmark: str) -> str:
+    return f"mde-{candidate}-{benchmark}"
 
 
 def _gate_status(cand: CandidateReport, gate: str, benchmark: str | None) -> Status | None:
@@ -84,6 +97,29 @@ def _ci_row(
     ax.plot([mid], [y], marker=marker, markersize=5, color=colour, linestyle="none")
 
 
+def _power_band(ax: Axes, y: float, cid: str, st: BenchmarkStats) -> None:
+    if st.mde_pp is not None:
+        ax.fill_betweenx(
+            [y - 0.3, y + 0.3],
+            -st.mde_pp,
+            st.mde_pp,
+            color=_MDE_COLOUR,
+            gid=mde_gid(cid, st.benchmark),
+        )
+    if st.underpowered:
+        mde = "∞" if st.mde_pp is None else f"{st.mde_pp:.1f} pp"
+        ax.text(
+            0.99,
+            y,
+            f"underpowered: MDE {mde}",
+            transform=ax.get_yaxis_transform(),
+            ha="right",
+            va="center",
+            color="#9a6700",
+            fontsize=7,
+        )
+
+
 def _benchmark_rows(ax: Axes, cid: str, cand: CandidateReport, benchmarks: list[str]) -> None:
     for y, bench in enumerate(benchmarks):
         status = _gate_status(cand, "per_benchmark", bench)
@@ -91,6 +127,7 @@ def _benchmark_rows(ax: Axes, cid: str, cand: CandidateReport, benchmarks: list[
         if st is None:
             _no_evidence(ax, y, status)
             continue
+        _power_band(ax, y, cid, st)
         ci = (st.ci_low_pp, st.delta_pp, st.ci_high_pp)
         _ci_row(ax, y, ci, status, ci_gid(cid, bench))
 
@@ -103,24 +140,35 @@ def _average_row(ax: Axes, y: float, cid: str, cand: CandidateReport, gates: Gat
         return
     ci = (avg.ci_low_pp, avg.delta_pp, avg.ci_high_pp)
     _ci_row(ax, y, ci, status, average_gid(cid), marker="D")
-    ax.vlines(
-        gates.average_delta.min_delta_pp, y - 0.4, y + 0.4, colors=_THRESHOLD_COLOUR, linestyles=":"
-    )
+    if gates.average_delta is not None:
+        ax.vlines(
+            gates.average_delta.min_delta_pp,
+            y - 0.4,
+            y + 0.4,
+            colors=_THRESHOLD_COLOUR,
+            linestyles=":",
+        )
 
 
-def _thresholds(ax: Axes, n_benchmarks: int, gates: Gates) -> None:
+def _thresholds(ax: Axes, benchmarks: list[str], gates: Gates) -> None:
     ax.axvline(0.0, color="black", linewidth=0.8)
     pb = gates.per_benchmark
-    for x in (pb.min_improvement_pp, pb.max_regression_pp):
-        ax.vlines(x, -0.5, n_benchmarks - 0.5, colors=_THRESHOLD_COLOUR, linestyles="--")
+    ax.vlines(
+        pb.max_regression_pp, -0.5, len(benchmarks) - 0.5, colors=_THRESHOLD_COLOUR, linestyles="--"
+    )
+    for y, bench in enumerate(benchmarks):
+        ax.vlines(pb.target_for(bench), y - 0.4, y + 0.4, colors=_THRESHOLD_COLOUR, linestyles="--")
 
 
 def _panel(ax: Axes, cid: str, cand: CandidateReport, benchmarks: list[str], gates: Gates) -> None:
-    _thresholds(ax, len(benchmarks), gates)
+    _thresholds(ax, benchmarks, gates)
     _benchmark_rows(ax, cid, cand, benchmarks)
-    _average_row(ax, len(benchmarks), cid, cand, gates)
-    ax.set_yticks(range(len(benchmarks) + 1), [*benchmarks, AVERAGE_LABEL])
-    ax.set_ylim(len(benchmarks) + 0.6, -0.6)  # first benchmark on top, average last
+    labels = list(benchmarks)
+    if gates.average_delta is not None or cand.average is not None:
+        _average_row(ax, len(benchmarks), cid, cand, gates)
+        labels.append(AVERAGE_LABEL)
+    ax.set_yticks(range(len(labels)), labels)
+    ax.set_ylim(len(labels) - 0.4, -0.6)  # first benchmark on top, average last
     ax.set_title(f"{cid}: {cand.decision.value}", loc="left", fontsize=10)
     ax.grid(axis="x", color="#eaeef2", linewidth=0.6)
     ax.set_axisbelow(True)
@@ -131,16 +179,20 @@ def _legend(fig: Figure, confidence: float, gates: Gates) -> None:
     handles = [
         Line2D([], [], color=_STATUS_COLOUR[Status.PASS], marker="o", lw=2, label="gate PASS"),
         Line2D([], [], color=_STATUS_COLOUR[Status.FAIL], marker="o", lw=2, label="gate FAIL"),
+        Line2D([], [], color=_STATUS_COLOUR[Status.BLOCKED], marker="o", lw=2, label="BLOCKED"),
         Line2D([], [], color=_THRESHOLD_COLOUR, marker="D", lw=2, label="macro average"),
         Line2D(
             [],
             [],
             color=_THRESHOLD_COLOUR,
             ls="--",
-            label=f"per-benchmark: {pb.min_improvement_pp:+g} / {pb.max_regression_pp:+g} pp",
+            label=f"target (tick) / floor {pb.max_regression_pp:+g} pp",
         ),
-        Line2D([], [], color=_THRESHOLD_COLOUR, ls=":", label=f"average: {avg.min_delta_pp:+g} pp"),
+        Line2D([], [], color=_MDE_COLOUR, lw=6, label="±MDE"),
     ]
+    if avg is not None:
+        label = f"average: {avg.min_delta_pp:+g} pp"
+        handles.append(Line2D([], [], color=_THRESHOLD_COLOUR, ls=":", label=label))
     fig.legend(
         handles=handles,
         loc="outside lower center",
