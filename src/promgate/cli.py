@@ -1,7 +1,8 @@
 """The ``promgate`` command.
 
 Exit codes: 0 success / GO, 1 NO_GO, 2 bad input or configuration, 3 BLOCKED,
-4 benchmark data unavailable, 5 training diverged.
+4 benchmark data unavailable, 5 training diverged, 6 verification mismatch,
+7 secret found in an artifact, 8 promotion refused.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from pathlib import Path
 
 from promgate import __version__
 from promgate.errors import PromgateError
+from promgate.supply.cli import register as register_supply
 
 
 def _config(args: argparse.Namespace) -> int:
@@ -70,7 +72,10 @@ def _check(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="promgate", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        prog="promgate",
+        description="Decide, with evidence, whether a language-model checkpoint may be promoted.",
+    )
     parser.add_argument("--version", action="version", version=f"promgate {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
 
@@ -110,6 +115,7 @@ def build_parser() -> argparse.ArgumentParser:
     check = sub.add_parser("check", help="exit 0 on GO, 1 on NO_GO, 3 on BLOCKED")
     check.add_argument("gate_json", nargs="?", default="reports/gate.json")
     check.set_defaults(func=_check)
+    register_supply(sub)
     return parser
 
 

@@ -1,0 +1,57 @@
+"""Greedy generation against transformers' own generate, on the real model."""
+
+import pytest
+import torch
+
+from promgate.scoring.generate import chat_prompt, generate_greedy, truncate_at_stop
+
+pytestmark = pytest.mark.model
+
+QUESTIONS = [
+    "What is 12 + 30?",
+    "Name a colour of the sky.",
+    "A farmer has 3 cows and buys 4 more. How many cows does the farmer have now? Explain.",
+    "Say hi.",
+]
+
+
+def _reference(model, tokenizer, prompts, max_new_tokens, stop):
+    tokenizer.padding_side = "left"
+    enc = tokenizer(prompts, return_tensors="pt", padding=True, add_special_tokens=False)
+    with torch.inference_mode():
+        out = model.generate(
+            **enc,
+            max_new_tokens=max_new_tokens,
+            do_sample=False,
+            pad_token_id=tokenizer.pad_token_id,
+        )
+    new = out[:, enc.input_ids.shape[1] :]
+    return [truncate_at_stop(tokenizer.decode(row, skip_special_tokens=True), stop) for row in new]
+
+
+def test_same_text_as_transformers_generate(baseline):
+    prompts = [chat_prompt(baseline.tokenizer, q) for q in QUESTIONS]
+    ours = generate_greedy(
+        baseline.model,
+        baseline.tokenizer,
+        prompts,
+        max_new_tokens=40,
+        batch_size=4,
+        stop=["Question:"],
+    )
+    expected = _reference(baseline.model, baseline.tokenizer, prompts, 40, ["Question:"])
+    assert ours == expected
+    assert any(len(text) > 20 for text in ours)
+
+
+def test_stop_string_cuts_and_order_is_kept(baseline):
+    prompts = [chat_prompt(baseline.tokenizer, q) for q in QUESTIONS[:2]]
+    free = generate_greedy(
+        baseline.model, baseline.tokenizer, prompts, max_new_tokens=24, batch_size=1, stop=[]
+    )
+    marker = free[0].split()[1] if len(free[0].split()) > 1 else free[0][:3]
+    cut = generate_greedy(
+        baseline.model, baseline.tokenizer, prompts, max_new_tokens=24, batch_size=2, stop=[marker]
+    )
+    assert marker not in cut[0] and free[0].startswith(cut[0])
+    assert cut[1] == truncate_at_stop(free[1], [marker])
