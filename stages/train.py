@@ -17,7 +17,7 @@ def main() -> None:
     model_id = candidate_id(seed)
     summary = train_lora(
         base_dir=ROOT / "models/base",
-        corpus_path=ROOT / "data/train/corpus.jsonl",
+        corpus_path=ROOT / "data/train/clean.jsonl",
         cfg=params.train,
         seed=seed,
         out_dir=ROOT / "models/candidates" / model_id,

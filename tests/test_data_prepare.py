@@ -102,6 +102,9 @@ def test_parseable_but_changed_file_is_integrity_error(mirror: Path, tmp_path: P
 
 def test_bad_names_and_missing_mirror_files(mirror: Path, tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="unknown benchmark"):
+        prepare(["not_a_benchmark"], 10, {}, 0, tmp_path, mirror=mirror)
+    # HellaSwag is pinned but not in the shared mirror: named as missing, never guessed.
+    with pytest.raises(DataUnavailableError, match=r"hellaswag_val\.jsonl is missing"):
         prepare(["hellaswag"], 10, {}, 0, tmp_path, mirror=mirror)
     with pytest.raises(ConfigError, match="n_overrides"):
         prepare(["piqa"], 10, {"mmlu": 5}, 0, tmp_path, mirror=mirror)
@@ -167,3 +170,25 @@ def test_balanced_quotas() -> None:
     assert balanced_quotas({"a": 2, "b": 100, "c": 100}, 30) == {"a": 2, "b": 14, "c": 14}
     assert balanced_quotas({"a": 2, "b": 3}, 50) == {"a": 2, "b": 3}
     assert balanced_quotas({"a": 2, "b": 3}, -1) == {"a": 2, "b": 3}
+
+
+def test_empty_benchmark_is_skipped_with_a_typed_warning(
+    mirror: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import promgate.data.prepare as prep
+    from promgate.data import card
+
+    real = prep.load_benchmark
+
+    def empty_piqa(name, files, split):
+        return [] if name == "piqa" else real(name, files, split)
+
+    monkeypatch.setattr(prep, "load_benchmark", empty_piqa)
+    manifest = prepare(["piqa", "arc_easy"], 5, {}, seed=1, out_dir=tmp_path, mirror=mirror)
+    entry = manifest["benchmarks"]["piqa"]
+    assert entry["n_total"] == entry["n_sampled"] == 0
+    assert entry["warning"]["code"] == "EMPTY_BENCHMARK"
+    assert manifest["warnings"] == [{"benchmark": "piqa", **entry["warning"]}]
+    assert (tmp_path / "piqa.jsonl").read_text() == ""
+    assert manifest["benchmarks"]["arc_easy"]["n_sampled"] == 5
+    assert "- **piqa**: `EMPTY_BENCHMARK`" in card.render(manifest, None)

@@ -64,6 +64,47 @@ class EvalConfig(_Strict):
     threads: int
 
 
+class NgramConfig(_Strict):
+    # An eval item is flagged when at least this share of its distinct n-grams occurs in the
+    # corpus; 0.0 means any single shared n-gram (lm-eval-harness's 13-gram rule).
+    min_fraction: float = Field(ge=0.0, le=1.0)
+
+
+class MinhashConfig(_Strict):
+    num_perm: int = Field(default=128, ge=16)
+    seed: int = 1
+    shingle: int = Field(default=3, ge=1)  # words per shingle
+    threshold: float = Field(default=0.8, gt=0.0, le=1.0)  # estimated Jaccard of a near dup
+
+
+class EmbeddingConfig(_Strict):
+    enabled: bool = True
+    threshold: float = Field(default=0.85, gt=0.0, le=1.0)  # MISO: similarity < 0.85
+    batch_size: int = Field(default=64, ge=1)
+    max_seq_length: int = Field(default=128, ge=8)
+
+
+class ContaminationLimits(_Strict):
+    """MISO contract limits per benchmark, reported beside each rate (the gate has its own)."""
+
+    ngram8_rate: float = 0.10
+    dedupe_rate: float = 0.05
+    semantic_similarity: float = 0.85
+
+
+class ContaminationConfig(_Strict):
+    ngram8: NgramConfig = Field(default_factory=lambda: NgramConfig(min_fraction=0.5))
+    ngram13: NgramConfig = Field(default_factory=lambda: NgramConfig(min_fraction=0.0))
+    minhash: MinhashConfig = Field(default_factory=MinhashConfig)
+    embedding: EmbeddingConfig = Field(default_factory=EmbeddingConfig)
+    limits: ContaminationLimits = Field(default_factory=ContaminationLimits)
+    remove_contaminated: bool = True  # drop flagged training documents from clean.jsonl
+    review_fraction: float = Field(default=0.1, ge=0.0, le=1.0)
+    review_seed: int = 7
+    batch_docs: int = Field(default=2048, ge=1)
+    perturb_seed: int = 2025  # the contamination-resistant suite's permutations and numbers
+
+
 class Params(_Strict):
     profile: str
     seeds: list[int]
@@ -72,6 +113,8 @@ class Params(_Strict):
     eval: EvalConfig
     model: ModelConfig
     policy: dict[str, Any]
+    # Defaulted so params recorded before the contamination stage existed still load.
+    contamination: ContaminationConfig = Field(default_factory=ContaminationConfig)
 
     def n_for(self, benchmark: str) -> int:
         """Sample size for a benchmark: its override, else the generative or the default size."""

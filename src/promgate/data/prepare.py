@@ -25,6 +25,7 @@ from promgate.io import sha256_file, write_json, write_jsonl
 
 MANIFEST_NAME = "manifest.json"
 MANIFEST_VERSION = 1
+EMPTY_BENCHMARK = "EMPTY_BENCHMARK"
 TRAINING_SOURCES = ("arc_challenge", "arc_easy", "gsm8k")
 
 
@@ -65,6 +66,8 @@ def _prepare_one(
     files = resolve_files(benchmark, mirror, cache_dir, base_url, splits=[split], progress=progress)
     items = load_benchmark(benchmark, files, split)
     sources = _verified_sources(files)
+    if not items:
+        return _empty_entry(benchmark, split, sources, n, out_dir)
     sampled = stratified_sample(items, n, seed)
     out_path = out_dir / f"{benchmark}.jsonl"
     write_jsonl(out_path, (item.model_dump(mode="json", exclude_none=True) for item in sampled))
@@ -79,6 +82,35 @@ def _prepare_one(
         "n_total": len(items),
         "n_sampled": len(sampled),
         "strata": {s: {"total": total[s], "sampled": chosen[s]} for s in sorted(total)},
+        "output": {"path": out_path.name, "sha256": sha256_file(out_path)},
+    }
+
+
+def _empty_entry(
+    benchmark: str, split: str, sources: list[dict[str, str]], n: int, out_dir: Path
+) -> dict[str, Any]:
+    """A benchmark whose files hold no items (the MGSM case): skipped, with a typed warning.
+
+    An empty output file is still written so readers of ``<benchmark>.jsonl`` do not crash;
+    the manifest's ``warning`` (and ``warnings``) says why it is empty, so it is never
+    mistaken for a measured zero.
+    """
+    source = get_source(benchmark)
+    out_path = out_dir / f"{benchmark}.jsonl"
+    write_jsonl(out_path, [])
+    return {
+        "split": split,
+        "license": source.license,
+        "upstream": {"repository": source.repository, "commit": source.commit},
+        "sources": sources,
+        "n_requested": n,
+        "n_total": 0,
+        "n_sampled": 0,
+        "strata": {},
+        "warning": {
+            "code": EMPTY_BENCHMARK,
+            "message": f"the pinned {split} files of {benchmark} hold no items; skipped",
+        },
         "output": {"path": out_path.name, "sha256": sha256_file(out_path)},
     }
 
@@ -118,6 +150,11 @@ def prepare(
         "n_per_benchmark": n_per_benchmark,
         "n_overrides": dict(sorted(n_overrides.items())),
         "benchmarks": entries,
+        "warnings": [
+            {"benchmark": name, **entry["warning"]}
+            for name, entry in entries.items()
+            if "warning" in entry
+        ],
     }
     write_json(out_dir / MANIFEST_NAME, manifest)
     return manifest

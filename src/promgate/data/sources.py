@@ -5,7 +5,9 @@ Pins live in data, not code, so a reviewer can diff them against a mirror's SHA2
 
 from __future__ import annotations
 
+import hashlib
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
@@ -76,11 +78,55 @@ def _parse_file(raw: dict[str, Any], where: str) -> SourceFile:
     return entry
 
 
-def parse_sources(doc: dict[str, Any]) -> dict[str, BenchmarkSource]:
+def read_listing(name: str) -> bytes:
+    """A packaged listing (``sha256sum`` format) under ``promgate/data/listings/``."""
+    return resources.files("promgate.data").joinpath("listings", name).read_bytes()
+
+
+def _parse_listing(
+    raw: dict[str, Any], where: str, reader: Callable[[str], bytes]
+) -> list[SourceFile]:
+    """Expand a pinned listing into one pinned file per line.
+
+    MATH ships as 5,000 small files; listing them in this YAML would make it slow to read.
+    The listing is pinned by its own sha256, so its lines are as trusted as an inline pin.
+    """
+    name = str(_require(raw, "listing", where))
+    expected = str(_require(raw, "sha256", where)).lower()
+    data = reader(name)
+    if hashlib.sha256(data).hexdigest() != expected:
+        raise ConfigError(f"listing {name} does not match its pin", path=name, field="sha256")
+    strip = str(raw.get("strip_prefix", ""))
+    url_prefix = str(_require(raw, "url_prefix", where))
+    files = []
+    for number, line in enumerate(data.decode("utf-8").splitlines(), start=1):
+        digest, _, rel = line.partition("  ")
+        if not rel.startswith(strip):
+            raise ConfigError(f"path outside {strip!r}", path=name, line=number, field="path")
+        entry = {
+            "path": rel,
+            "split": raw.get("split"),
+            "role": raw.get("role", "data"),
+            "sha256": digest,
+            "url": url_prefix + rel[len(strip) :],
+        }
+        files.append(_parse_file(entry, f"{where}, {name} line {number}"))
+    return files
+
+
+def parse_sources(
+    doc: dict[str, Any], listing_reader: Callable[[str], bytes] = read_listing
+) -> dict[str, BenchmarkSource]:
     out: dict[str, BenchmarkSource] = {}
     for name, raw in _require(doc, "benchmarks", "top level").items():
         where = f"benchmark {name}"
-        files = tuple(_parse_file(f, where) for f in _require(raw, "files", where))
+        inline = [_parse_file(f, where) for f in raw.get("files", [])]
+        listed = [
+            f for lst in raw.get("listings", []) for f in _parse_listing(lst, where, listing_reader)
+        ]
+        files = tuple(inline + listed)
+        if not files:
+            raise ConfigError(f"{name}: no files or listings", path=_SOURCES_NAME, field="files")
         bench = BenchmarkSource(
             name=name,
             license=str(_require(raw, "license", where)),

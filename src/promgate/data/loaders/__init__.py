@@ -9,12 +9,20 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
+from promgate.data.loaders.advbench import load_advbench
 from promgate.data.loaders.arc import load_arc
+from promgate.data.loaders.codexglue import load_codexglue
+from promgate.data.loaders.drop import load_drop
 from promgate.data.loaders.gsm8k import load_gsm8k
+from promgate.data.loaders.hellaswag import load_hellaswag
 from promgate.data.loaders.humaneval import load_humaneval
+from promgate.data.loaders.math import load_math, load_math500
 from promgate.data.loaders.mbpp import load_mbpp, load_mbpp_sanitized
 from promgate.data.loaders.mmlu import load_mmlu
 from promgate.data.loaders.piqa import load_piqa
+from promgate.data.loaders.sst2 import load_sst2
+from promgate.data.loaders.swebench import load_swebench
+from promgate.data.loaders.truthfulqa import load_truthfulqa
 from promgate.data.loaders.winogrande import load_winogrande
 from promgate.data.schema import Item
 from promgate.data.sources import BenchmarkSource, get_source
@@ -52,6 +60,32 @@ _LOADERS: dict[str, _Loader] = {
     "mbpp_sanitized": lambda d, _l, s, lic: load_mbpp_sanitized(
         _single(d, "data", "mbpp_sanitized"), split=s, license=lic
     ),
+    "math": lambda d, _l, s, lic: load_math(d, split=s, license=lic),
+    "math500": lambda d, _l, s, lic: load_math500(
+        _single(d, "data", "math500"), split=s, license=lic
+    ),
+    "truthfulqa": lambda d, _l, s, lic: load_truthfulqa(
+        _single(d, "data", "truthfulqa"), version="current", split=s, license=lic
+    ),
+    "truthfulqa_2021": lambda d, _l, s, lic: load_truthfulqa(
+        _single(d, "data", "truthfulqa_2021"), version="2021", split=s, license=lic
+    ),
+    "sst2": lambda d, _l, s, lic: load_sst2(_single(d, "data", "sst2"), split=s, license=lic),
+    "advbench": lambda d, _l, s, lic: load_advbench(
+        _single(d, "data", "advbench"), split=s, license=lic
+    ),
+    "codexglue": lambda d, lab, s, lic: load_codexglue(
+        _single(d, "data", "codexglue"),
+        _single(lab, "labels", "codexglue"),
+        split=s,
+        license=lic,
+    ),
+    "swebench_lite": lambda d, _l, s, lic: load_swebench(
+        _single(d, "data", "swebench_lite"), split=s, license=lic
+    ),
+    "hellaswag": lambda d, _l, s, lic: load_hellaswag(
+        _single(d, "data", "hellaswag"), split=s, license=lic
+    ),
 }
 
 LOADABLE = tuple(sorted(_LOADERS))
@@ -81,13 +115,22 @@ def load_benchmark(
 
 __all__ = [
     "LOADABLE",
+    "load_advbench",
     "load_arc",
     "load_benchmark",
+    "load_codexglue",
+    "load_drop",
     "load_gsm8k",
+    "load_hellaswag",
     "load_humaneval",
+    "load_math",
+    "load_math500",
     "load_mbpp",
     "load_mbpp_sanitized",
     "load_mmlu",
     "load_piqa",
+    "load_sst2",
+    "load_swebench",
+    "load_truthfulqa",
     "load_winogrande",
 ]
