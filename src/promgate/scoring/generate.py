@@ -33,8 +33,9 @@ def _stop_token_ids(tokenizer) -> set[int]:
     return {i for i in ids if i is not None}
 
 
-def _decode_batch(model, tokenizer, prompts: list[str], max_new_tokens: int, stop: list[str],
-                  on_done) -> list[str]:
+def _decode_batch(
+    model, tokenizer, prompts: list[str], max_new_tokens: int, stop: list[str], on_done
+) -> list[str]:
     import torch
     from transformers import DynamicCache
 
@@ -48,8 +49,12 @@ def _decode_batch(model, tokenizer, prompts: list[str], max_new_tokens: int, sto
     tokens: list[list[int]] = [[] for _ in prompts]
     outputs: list[str] = [""] * len(prompts)
     logits = model(
-        input_ids=enc.input_ids, attention_mask=mask, position_ids=positions,
-        past_key_values=cache, use_cache=True, logits_to_keep=1,
+        input_ids=enc.input_ids,
+        attention_mask=mask,
+        position_ids=positions,
+        past_key_values=cache,
+        use_cache=True,
+        logits_to_keep=1,
     ).logits
     next_pos = positions[:, -1:] + 1
     for step in range(max_new_tokens):
@@ -79,8 +84,11 @@ def _decode_batch(model, tokenizer, prompts: list[str], max_new_tokens: int, sto
             rows = [rows[slot] for slot in keep]
         mask = torch.cat([mask, torch.ones((len(rows), 1), dtype=mask.dtype)], dim=1)
         logits = model(
-            input_ids=chosen[:, None], attention_mask=mask, position_ids=next_pos,
-            past_key_values=cache, use_cache=True,
+            input_ids=chosen[:, None],
+            attention_mask=mask,
+            position_ids=next_pos,
+            past_key_values=cache,
+            use_cache=True,
         ).logits
         next_pos = next_pos + 1
     return outputs
@@ -106,7 +114,11 @@ def generate_greedy(
         for start in range(0, len(order), batch_size):
             chunk = order[start : start + batch_size]
             texts = _decode_batch(
-                model, tokenizer, [prompts[i] for i in chunk], max_new_tokens, stop,
+                model,
+                tokenizer,
+                [prompts[i] for i in chunk],
+                max_new_tokens,
+                stop,
                 on_done=lambda: bar.advance(task),
             )
             for index, text in zip(chunk, texts, strict=True):
