@@ -108,9 +108,9 @@ def test_holm_is_at_least_bh_and_order_of_keys_does_not_matter(family, data):
 def test_gc_state_is_left_as_found():
     import gc
 
-    assert gc.get_freeze_count() == 0
+    before = gc.get_freeze_count()  # other tests' imports may have frozen objects already
     adjust_pvalues({"a": 0.01, "b": 0.2}, "holm")
-    assert gc.get_freeze_count() == 0
+    assert gc.get_freeze_count() == before
     gc.freeze()
     try:
         frozen = gc.get_freeze_count()
