@@ -51,6 +51,7 @@ def test_repro_writes_a_decision_with_evidence(repo):
         ):
             assert key in row, (benchmark, key)
         assert row["n"] == 4
+        assert row["clean"]["n"] + row["clean"]["n_excluded"] == 4  # contamination flags read
     words = (path / "reports/promotion.md").read_text()
     assert report["decision"].replace("_", "-") in words or report["decision"] in words
     page = (path / "reports/promotion.html").read_text()

@@ -338,3 +338,18 @@ def test_the_same_inputs_give_byte_identical_reports(tmp_path):
     assert set(a.inputs) == {
         str(tmp_path / m / f"{b}.jsonl") for m in ("baseline", "c") for b in BENCHES
     }
+
+
+def test_clean_subset_delta_excludes_flagged_items(tmp_path):
+    # The candidate's whole gain on arc sits on items the contamination stage flagged.
+    dirs = _write_pair(tmp_path, BENCHES, *_mixed(400, fixed=20, broken=0))
+    flagged = frozenset(f"arc/{i}" for i in range(1, 41, 2))  # the 20 fixed (odd) items
+    report = evaluate_promotion(tmp_path / "baseline", dirs, BENCHES, POLICY, contaminated=flagged)
+    arc = report.candidates["c"].benchmarks["arc"]
+    assert arc.delta_pp == 5.0
+    assert arc.clean is not None and (arc.clean.n, arc.clean.n_excluded) == (380, 20)
+    assert arc.clean.delta_pp == 0.0 and arc.clean.ci_low_pp <= 0.0 <= arc.clean.ci_high_pp
+    mmlu = report.candidates["c"].benchmarks["mmlu"]
+    assert mmlu.clean.n == 400 and mmlu.clean.delta_pp == mmlu.delta_pp
+    without = evaluate_promotion(tmp_path / "baseline", dirs, BENCHES, POLICY)
+    assert without.candidates["c"].benchmarks["arc"].clean is None

@@ -12,6 +12,7 @@ if TYPE_CHECKING:
     from promgate.gates.report import GateReport
 
 BASELINE_ID = "baseline"
+CONTAMINATION_FLAGS = Path("data/contamination/flags.jsonl")
 
 
 def candidate_id(seed: int) -> str:
@@ -26,15 +27,24 @@ def run_gate(params: Params, root: Path) -> GateReport:
 
     policy = Policy.model_validate(params.policy)
     candidates = {candidate_id(s): root / "results" / candidate_id(s) for s in params.seeds}
+    flags = root / CONTAMINATION_FLAGS
     report = evaluate_promotion(
         baseline_dir=root / "results" / BASELINE_ID,
         candidate_dirs=candidates,
         benchmarks=params.data.benchmarks,
         policy=policy,
         evidence_root=root,
+        contaminated=contaminated_ids(flags) if flags.exists() else None,
     )
     write_gate_outputs(report, root / "reports", root / "metrics/gate.json", policy=policy)
     return report
+
+
+def contaminated_ids(path: Path) -> frozenset[str]:
+    """Ids the contamination stage flagged (``contaminated: true`` in its flags file)."""
+    from promgate.io import iter_jsonl
+
+    return frozenset(row["id"] for _, row in iter_jsonl(path) if row.get("contaminated"))
 
 
 def discover_benchmarks(baseline_dir: Path, exclude: set[str]) -> list[str]:

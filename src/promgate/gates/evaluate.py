@@ -160,11 +160,14 @@ def evaluate_promotion(
     *,
     baseline_id: str | None = None,
     evidence_root: Path | None = None,
+    contaminated: frozenset[str] | None = None,
 ) -> GateReport:
     """Judge every candidate against the baseline under ``policy``; never raises on evidence.
 
     ``evidence_root`` is where the evidence gates' files lie (default: the working
-    directory). No candidates or no benchmarks give BLOCKED: absence of evidence is not a pass.
+    directory). ``contaminated`` holds the ids flagged by the contamination stage; with it,
+    each main benchmark also reports its clean-subset Δ. No candidates or no benchmarks
+    give BLOCKED: absence of evidence is not a pass.
     """
     if len(set(benchmarks)) != len(benchmarks):
         raise ValueError(f"benchmarks listed more than once: {benchmarks}")
@@ -182,6 +185,7 @@ def evaluate_promotion(
         store=EvidenceStore(),
         evidence_root=Path(evidence_root) if evidence_root is not None else Path("."),
         other=other,
+        contaminated=contaminated,
     )
     candidates = {
         cid: _evaluate_candidate(run, cid, Path(cdir)) for cid, cdir in candidate_dirs.items()

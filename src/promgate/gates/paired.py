@@ -9,16 +9,24 @@ comes back as ``Unusable``; the gates turn that into a BLOCKED outcome.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+import numpy as np
+
 from promgate.errors import AlignmentError
-from promgate.gates.benchmark_stats import benchmark_stats, ci_fields, raw_p_value, tested_alpha
+from promgate.gates.benchmark_stats import (
+    benchmark_stats,
+    ci_fields,
+    pp,
+    raw_p_value,
+    tested_alpha,
+)
 from promgate.gates.inputs import EvidenceStore, Unusable, located, shown
 from promgate.gates.outcome import Reason
 from promgate.gates.policy import Policy
-from promgate.gates.report import AverageStats, BenchmarkStats
-from promgate.stats.bootstrap import BootstrapResult, macro_bootstrap
+from promgate.gates.report import AverageStats, BenchmarkStats, CleanSubset
+from promgate.stats.bootstrap import BootstrapResult, macro_bootstrap, paired_bootstrap
 from promgate.stats.multiplicity import adjust_pvalues
 from promgate.stats.pairing import PairedSample, pair_results
 
@@ -33,6 +41,8 @@ class GateRun:
     store: EvidenceStore
     evidence_root: Path
     other: dict[str, list[str]] = field(default_factory=dict)
+    # Ids the contamination stage flagged; None when no flags were given.
+    contaminated: frozenset[str] | None = None
 
     @property
     def paired(self) -> list[str]:
@@ -146,6 +156,40 @@ def _group_bootstraps(
     return boots, averages
 
 
+def clean_subset(sample: PairedSample, contaminated: frozenset[str], policy: Policy) -> CleanSubset:
+    """Δ and its CI restricted to items not flagged as contaminated."""
+    keep = ~np.isin(sample.ids, np.array(sorted(contaminated), dtype=object))
+    n = int(keep.sum())
+    if n == 0:
+        return CleanSubset(n=0, n_excluded=sample.n, delta_pp=None, ci_low_pp=None, ci_high_pp=None)
+    clean = replace(
+        sample,
+        ids=sample.ids[keep],
+        baseline=sample.baseline[keep],
+        candidate=sample.candidate[keep],
+        strata=sample.strata[keep],
+        clusters=sample.clusters[keep],
+    )
+    bs = policy.bootstrap
+    result = paired_bootstrap(
+        clean.baseline,
+        clean.candidate,
+        clean.strata,
+        resamples=bs.resamples,
+        seed=bs.seed,
+        confidence=bs.confidence,
+        key=f"{sample.benchmark}/clean",
+        ci=bs.ci,
+    )
+    return CleanSubset(
+        n=n,
+        n_excluded=sample.n - n,
+        delta_pp=pp(result.delta),
+        ci_low_pp=pp(result.ci_low),
+        ci_high_pp=pp(result.ci_high),
+    )
+
+
 def statistics(run: GateRun, cand_dir: Path) -> Evaluated:
     """Every benchmark the run pairs, for the candidate whose results are in ``cand_dir``."""
     samples: dict[str, PairedSample] = {}
@@ -194,4 +238,6 @@ def statistics(run: GateRun, cand_dir: Path) -> Evaluated:
                 "candidate": str(results_path(cand_dir, bench)),
             },
         )
+        if run.contaminated is not None and in_family:
+            stats[bench].clean = clean_subset(sample, run.contaminated, run.policy)
     return Evaluated(stats=stats, unusable=unusable, averages=averages)

@@ -68,6 +68,16 @@ class CalibrationPair(_Model):
     candidate: CalibrationStats | None
 
 
+class CleanSubset(_Model):
+    """The same Δ on the items not flagged as contaminated (the contamination stage's flags)."""
+
+    n: int
+    n_excluded: int
+    delta_pp: float | None
+    ci_low_pp: float | None
+    ci_high_pp: float | None
+
+
 class BenchmarkStats(_Model):
     """One candidate against the baseline on one benchmark."""
 
@@ -110,6 +120,7 @@ class BenchmarkStats(_Model):
     strata: list[StratumRow] = Field(default_factory=list)
     calibration: CalibrationPair | None = None
     sources: dict[str, str] = Field(default_factory=dict, description="side -> results file")
+    clean: CleanSubset | None = None
 
 
 class AverageStats(_Model):

@@ -232,6 +232,29 @@ def _average_line(cand: CandidateReport) -> Line | None:
     ]
 
 
+def clean_table(cand: CandidateReport) -> Table | None:
+    rows: list[list[Line]] = []
+    for st in cand.benchmarks.values():
+        if st.clean is None:
+            continue
+        c = st.clean
+        ci = "n/a" if c.ci_low_pp is None else f"[{fmt_pp(c.ci_low_pp)}, {fmt_pp(c.ci_high_pp)}]"
+        rows.append(
+            [
+                [st.benchmark],
+                [fmt_pp(st.delta_pp)],
+                [str(c.n)],
+                [str(c.n_excluded)],
+                [fmt_pp(c.delta_pp)],
+                [ci],
+            ]
+        )
+    if not rows:
+        return None
+    columns = ["benchmark", "Δ pp (all)", "n clean", "n flagged", "Δ pp (clean)", "CI (clean)"]
+    return Table(columns, rows, numeric={1, 2, 3, 4})
+
+
 def _gate_rows(outcomes: list[GateOutcome]) -> Table:
     rows = [[[o.gate], [o.benchmark or "–"], verdict(o), [o.message]] for o in outcomes]
     return Table(["gate", "benchmark", "status", "detail"], rows)
@@ -255,6 +278,9 @@ def candidate_section(cid: str, cand: CandidateReport, report: GateReport) -> Se
     rest = [o for o in cand.outcomes if o.gate not in ("per_benchmark", "average_delta")]
     if rest:
         blocks += [["Other gates:"], _gate_rows(rest)]
+    clean = clean_table(cand)
+    if clean:
+        blocks += [["Clean subset: Δ on items the contamination stage did not flag:"], clean]
     cal = calibration_table(cand)
     if cal:
         blocks += [["Calibration of `confidence` against correctness (baseline → candidate):"], cal]
