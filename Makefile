@@ -3,6 +3,10 @@ VENV := .venv
 BIN := $(CURDIR)/$(VENV)/bin
 # DVC stages call `python`: the project's virtual environment must come first on PATH.
 RUN := PATH="$(BIN):$$PATH"
+# A relative mirror path means relative to this folder, wherever a stage or test runs.
+ifdef PROMGATE_MIRROR
+export PROMGATE_MIRROR := $(abspath $(PROMGATE_MIRROR))
+endif
 
 .PHONY: setup repro test lint clean-venv
 

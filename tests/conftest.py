@@ -13,7 +13,8 @@ ROOT = Path(__file__).resolve().parent.parent
 def find_mirror() -> Path | None:
     for candidate in (os.environ.get("PROMGATE_MIRROR"), ROOT.parent / "shared" / "benchmarks"):
         if candidate and Path(candidate, "SHA256SUMS").is_file():
-            return Path(candidate)
+            # Absolute: the tests run stages in other working directories.
+            return Path(candidate).resolve()
     return None
 
 

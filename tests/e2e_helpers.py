@@ -42,6 +42,9 @@ def user_env(**extra: str) -> dict[str, str]:
     env.setdefault("GIT_COMMITTER_NAME", "promgate-tests")
     env.setdefault("GIT_COMMITTER_EMAIL", "tests@promgate.invalid")
     env.update(extra)
+    if env.get("PROMGATE_MIRROR"):
+        # Stages run in scratch folders: a relative mirror path would point elsewhere there.
+        env["PROMGATE_MIRROR"] = str(Path(env["PROMGATE_MIRROR"]).resolve())
     return env
 
 
