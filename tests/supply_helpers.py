@@ -4,14 +4,12 @@ outputs) for the supply-chain tests and bench/attest_time.py, built without the 
 from __future__ import annotations
 
 import atexit
+import contextlib
 import hashlib
 import json
-import os
 import random
 import shutil
 import tempfile
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -23,16 +21,6 @@ from promgate.pipeline import run_gate
 from promgate.train.lora import TRAIN_CARD_FILE
 
 REPO = Path(__file__).resolve().parent.parent
-
-
-@contextmanager
-def working_dir(path: Path) -> Iterator[None]:
-    previous = Path.cwd()
-    os.chdir(path)
-    try:
-        yield
-    finally:
-        os.chdir(previous)
 
 
 def _write_results(folder: Path, bench: str, outcomes: np.ndarray, model: str) -> None:
@@ -111,7 +99,7 @@ def make_project(
             idx = np.flatnonzero(~base if flips > 0 else base)[: abs(flips)]
             cand[idx] = flips > 0
             _write_results(root / "results" / cid, bench, cand, cid)
-    with working_dir(root):
+    with contextlib.chdir(root):
         run_gate(load_params(root / "params.yaml"), root)
     return root
 

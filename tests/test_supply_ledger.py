@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import re
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -129,5 +129,5 @@ def test_what_was_in_production_at_time_t(tmp_path):
     assert at("2026-01-01T12:00:00Z") == "v0.1.0"
     assert at("2026-01-02T10:00:00") == "v0.2.0"  # no zone: UTC
     assert at("2026-01-03T11:00:00+01:00") == "v0.1.0"
-    why = ledger.summary(ledger.state_at(entries, datetime.now(timezone.utc))["model#prod"])
+    why = ledger.summary(ledger.state_at(entries, datetime.now(UTC))["model#prod"])
     assert "rollback by ledger entry 2" in why and "lora-s1" in why

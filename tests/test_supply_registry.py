@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import subprocess
@@ -19,7 +20,7 @@ from promgate.supply.errors import PromotionRefusedError
 from promgate.supply.recompute import recomputed_outputs
 from promgate.supply.registry import current_version, promote, rollback
 from promgate.supply.verify import verify_attestations
-from supply_helpers import make_project, reuse_environment_sbom, run_cli, working_dir
+from supply_helpers import make_project, reuse_environment_sbom, run_cli
 
 GIT_ENV = {
     "GIT_AUTHOR_NAME": "release-owner",
@@ -106,7 +107,7 @@ def test_promote_refuses_blocked(tmp_path):
     from promgate.config import load_params
     from promgate.pipeline import run_gate
 
-    with working_dir(root):
+    with contextlib.chdir(root):
         run_gate(load_params(root / "params.yaml"), root)
     sh(root, "git", "init", "-q")
     run_attest(root)

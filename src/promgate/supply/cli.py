@@ -9,7 +9,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from promgate.supply import layout as L
@@ -80,7 +80,7 @@ def _ledger(args: argparse.Namespace) -> int:
     if args.action == "verify":
         print(f"{L.LEDGER}: {len(entries)} entries, chain and signatures verify")
         return 0
-    when = ledger.parse_time(args.time) if args.time else datetime.now(timezone.utc)
+    when = ledger.parse_time(args.time) if args.time else datetime.now(UTC)
     state = ledger.state_at(entries, when)
     if not state:
         print(f"nothing was in any stage at {when.isoformat()}")

@@ -9,7 +9,7 @@ names the results files relative to it, as the stage (run from the root) does.
 
 from __future__ import annotations
 
-import os
+import contextlib
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -26,16 +26,6 @@ GATE_OUTPUTS = (
     "metrics/gate.json",
 )
 _NOT_INPUTS = {"reports", ".git", ".dvc", ".promgate", "attestations"}
-
-
-@contextmanager
-def _working_dir(path: Path) -> Iterator[None]:
-    previous = Path.cwd()
-    os.chdir(path)
-    try:
-        yield
-    finally:
-        os.chdir(previous)
 
 
 def _overlay(root: Path, scratch: Path) -> None:
@@ -61,7 +51,7 @@ def recomputed_outputs(root: Path, params: dict[str, Any]) -> Iterator[Path]:
     with tempfile.TemporaryDirectory(prefix="promgate-recompute-") as tmp:
         scratch = Path(tmp).resolve()
         _overlay(Path(root).resolve(), scratch)
-        with _working_dir(scratch):
+        with contextlib.chdir(scratch):
             run_gate(Params.model_validate(params), scratch)
         yield scratch
 
