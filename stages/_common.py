@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Callable
 from pathlib import Path
 
-from promgate.errors import PromgateError
+from promgate.errors import PromgateError, report
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -16,5 +15,4 @@ def run_stage(main: Callable[[], None]) -> None:
     try:
         main()
     except PromgateError as exc:
-        print(f"promgate: {type(exc).__name__}: {exc}", file=sys.stderr)
-        raise SystemExit(exc.exit_code) from None
+        raise SystemExit(report(exc)) from None

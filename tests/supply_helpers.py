@@ -165,18 +165,7 @@ def cyclonedx_validator(*, fast_iri: bool = False):
 
 
 def run_cli(*argv: str) -> int:
-    """The supply subcommands as ``promgate`` dispatches them (see promgate.cli.main)."""
-    import argparse
-    import sys
+    """The supply subcommands exactly as the ``promgate`` command dispatches them."""
+    from promgate.cli import main
 
-    from promgate.errors import PromgateError
-    from promgate.supply.cli import register
-
-    parser = argparse.ArgumentParser(prog="promgate")
-    register(parser.add_subparsers(dest="command", required=True))
-    args = parser.parse_args([str(a) for a in argv])
-    try:
-        return args.func(args)
-    except PromgateError as exc:
-        print(f"promgate: {type(exc).__name__}: {exc}", file=sys.stderr)
-        return exc.exit_code
+    return main([str(a) for a in argv])

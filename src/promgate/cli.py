@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 
 from promgate import __version__
-from promgate.errors import PromgateError
+from promgate.errors import PromgateError, report
 from promgate.supply.cli import register as register_supply
 
 
@@ -124,8 +124,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return args.func(args)
     except PromgateError as exc:
-        print(f"promgate: {type(exc).__name__}: {exc}", file=sys.stderr)
-        return exc.exit_code
+        return report(exc)
 
 
 if __name__ == "__main__":

@@ -5,6 +5,7 @@ The CLI prints any of these on one line and exits with its ``exit_code``.
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 
@@ -67,3 +68,9 @@ class IntegrityError(LocatedError):
 
 class ConfigError(LocatedError):
     """Configuration is invalid or out of sync with conf/."""
+
+
+def report(exc: PromgateError) -> int:
+    """Print ``exc`` as the one line the CLI and stages show, and return its exit code."""
+    print(f"promgate: {type(exc).__name__}: {exc}", file=sys.stderr)
+    return exc.exit_code
