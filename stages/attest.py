@@ -5,13 +5,21 @@ from promgate.config import load_params
 from promgate.supply.attest import run_attest
 
 
+def _who(signer: dict) -> str:
+    if signer["mode"] == "certificate":
+        return f"certificate {signer['certificate']['subject']}"
+    if signer["mode"] == "sigstore":
+        return f"Sigstore identity {signer['identity']}"
+    kind = "DEVELOPMENT key" if signer["development_key"] else "key"
+    return f"{kind} {signer['key_fingerprint_sha256'][:16]}…"
+
+
 def main() -> None:
     load_params(ROOT / "params.yaml")  # fail on a bad config before anything is signed
     summary = run_attest(ROOT)
-    key = "DEVELOPMENT key" if summary.signer["development_key"] else "key"
     print(
         f"attested decision {summary.decision}: {len(summary.subjects)} subjects signed with "
-        f"{key} {summary.signer['key_fingerprint_sha256'][:16]}… in {summary.timings_s['total']} s"
+        f"{_who(summary.signer)} in {summary.timings_s['total']} s"
     )
 
 

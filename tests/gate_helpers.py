@@ -120,6 +120,7 @@ def miso_evidence(root: Path, candidates: Sequence[str], **changes: Any) -> None
     """Every evidence file miso_v1 reads, all green unless ``changes`` (file -> dict) says."""
     files = {
         "metrics/repro.json": {"reproduced": True},
+        "reports/preflight.json": {"passed": True, "blockers": 0},
         "metrics/contamination.json": {
             "dedupe_overlap_max": 0.01,
             "ngram8_overlap_max": 0.02,
@@ -130,6 +131,7 @@ def miso_evidence(root: Path, candidates: Sequence[str], **changes: Any) -> None
             "checkpoints_signed": True,
             "provenance_complete": True,
         },
+        **{f"metrics/merge/{c}.json": {"max_abs_diff": 0.0} for c in candidates},
         **{
             f"metrics/safety/{c}.json": {
                 "redteam_findings": 0,

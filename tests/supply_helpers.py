@@ -1,5 +1,6 @@
-"""A small promotion project on disk (params, prepared data, checkpoints, results, gate
-outputs) for the supply-chain tests and bench/attest_time.py, built without the pipeline."""
+"""A small promotion project on disk (params, prepared data, base model folder, checkpoints,
+results, gate outputs) for the supply-chain tests and bench/attest_time.py, built without the
+pipeline; and a local certificate authority for certificate-based signing."""
 
 from __future__ import annotations
 
@@ -17,8 +18,10 @@ import yaml
 
 from gate_helpers import POLICY
 from promgate.config import load_params
+from promgate.io import sha256_file, sha256_tree, write_json
+from promgate.models.hf import MODEL_CARD_FILE
 from promgate.pipeline import run_gate
-from promgate.train.lora import TRAIN_CARD_FILE
+from promgate.train.candidate import TRAIN_CARD_FILE
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -51,18 +54,53 @@ def _prepared(root: Path, benches: list[str], n: int) -> None:
     (folder / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
 
 
-def _checkpoint(folder: Path, seed: int, adapter_bytes: int) -> None:
+def _base_model(folder: Path, model: dict) -> str:
+    """A stand-in for models/base (the base_model stage's card, small weights); its digest."""
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "model.safetensors").write_bytes(random.Random(0).randbytes(4096))
+    (folder / "config.json").write_text(json.dumps({"model_type": "llama"}) + "\n")
+    card = {
+        "name": model["name"],
+        "source": f"{model['package']}/{model['gguf_file']}",
+        "gguf_sha256": model["gguf_sha256"],
+        "dtype": model.get("dtype", "float32"),
+        "parameters": 1024,
+    }
+    write_json(folder / MODEL_CARD_FILE, card)
+    return sha256_tree(folder)
+
+
+def _checkpoint(folder: Path, seed: int, adapter_bytes: int, base_sha256: str) -> None:
+    """A candidate folder as the train stage writes it (the card records the adapter digest)."""
     folder.mkdir(parents=True, exist_ok=True)
     rng = random.Random(seed)
     (folder / "adapter_model.safetensors").write_bytes(rng.randbytes(adapter_bytes))
     (folder / "adapter_config.json").write_text(json.dumps({"r": 8, "lora_alpha": 16}) + "\n")
     card = {
         "seed": seed,
-        "base_model_sha256": "1" * 64,
+        "base_model_sha256": base_sha256,
         "corpus_sha256": "2" * 64,
         "config": {"lora": {"r": 8, "alpha": 16, "target_modules": ["q_proj", "v_proj"]}},
+        "status": "completed",
+        "adapter": {
+            "file": "adapter_model.safetensors",
+            "sha256": sha256_file(folder / "adapter_model.safetensors"),
+        },
     }
     (folder / TRAIN_CARD_FILE).write_text(json.dumps(card, indent=2) + "\n")
+
+
+def make_models(root: Path, seeds: list[int], *, adapter_bytes: int = 64 * 1024) -> None:
+    """models/base (a stand-in) and one trained candidate per seed, for params.yaml at root."""
+    params = yaml.safe_load((root / "params.yaml").read_text(encoding="utf-8"))
+    base_sha256 = _base_model(root / "models/base", params["model"])
+    for seed in seeds:
+        _checkpoint(root / "models/candidates" / f"lora-s{seed}", seed, adapter_bytes, base_sha256)
+
+
+def make_prepared(root: Path, benches: list[str], n: int) -> None:
+    """data/prepared with its manifest (n items per benchmark)."""
+    _prepared(root, benches, n)
 
 
 def make_project(
@@ -80,6 +118,7 @@ def make_project(
     params = yaml.safe_load((REPO / "params.yaml").read_text(encoding="utf-8"))
     params["seeds"] = list(seeds)
     params["data"]["benchmarks"] = list(benches)
+    params["variants"]["names"] = []  # one candidate per seed: the probe adapter
     # The gate tests' policy (average and per-benchmark gates): kept valid by whoever
     # changes the policy schema, and GO/NO_GO on constructed suites like these.
     params["policy"] = POLICY.model_dump(mode="json")
@@ -88,12 +127,13 @@ def make_project(
     (root / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False, allow_unicode=True))
     (root / "pyproject.toml").write_bytes((REPO / "pyproject.toml").read_bytes())
     _prepared(root, list(benches), n)
+    base_sha256 = _base_model(root / "models/base", params["model"])
     base = np.arange(n) % 2 == 0
     for bench in benches:
         _write_results(root / "results/baseline", bench, base, "baseline")
     for seed in seeds:
         cid = f"lora-s{seed}"
-        _checkpoint(root / "models/candidates" / cid, seed, adapter_bytes)
+        _checkpoint(root / "models/candidates" / cid, seed, adapter_bytes, base_sha256)
         for bench in benches:
             cand = base.copy()
             idx = np.flatnonzero(~base if flips > 0 else base)[: abs(flips)]
@@ -169,3 +209,108 @@ def run_cli(*argv: str) -> int:
     from promgate.cli import main
 
     return main([str(a) for a in argv])
+
+
+class LocalCA:
+    """A certificate authority on disk: EC P-256 root, leaves made for code signing.
+
+    Leaves carry what model_signing's certificate verifier requires (KeyUsage
+    digitalSignature, ExtendedKeyUsage codeSigning) unless told otherwise.
+    """
+
+    def __init__(self, folder: Path, name: str = "promgate test root") -> None:
+        from cryptography import x509
+        from cryptography.hazmat.primitives.asymmetric import ec
+
+        self.folder = folder
+        folder.mkdir(parents=True, exist_ok=True)
+        self.key = ec.generate_private_key(ec.SECP256R1())
+        subject = x509.Name([x509.NameAttribute(x509.NameOID.COMMON_NAME, name)])
+        builder = self._builder(subject, subject, self.key.public_key(), days=30)
+        builder = builder.add_extension(
+            x509.BasicConstraints(ca=True, path_length=0), critical=True
+        ).add_extension(self._usage(cert_sign=True), critical=True)
+        self.cert = self._sign(builder)
+        self.root = folder / "root.pem"
+        self.root.write_bytes(self._pem(self.cert))
+
+    @staticmethod
+    def _builder(subject, issuer, public_key, *, days: int):
+        from datetime import UTC, datetime, timedelta
+
+        from cryptography import x509
+
+        now = datetime.now(UTC)
+        return (
+            x509.CertificateBuilder()
+            .subject_name(subject)
+            .issuer_name(issuer)
+            .public_key(public_key)
+            .serial_number(x509.random_serial_number())
+            .not_valid_before(now - timedelta(minutes=5))
+            .not_valid_after(now + timedelta(days=days))
+        )
+
+    @staticmethod
+    def _usage(*, cert_sign: bool = False, sign: bool = False):
+        from cryptography import x509
+
+        return x509.KeyUsage(
+            digital_signature=sign,
+            content_commitment=False,
+            key_encipherment=False,
+            data_encipherment=False,
+            key_agreement=False,
+            key_cert_sign=cert_sign,
+            crl_sign=cert_sign,
+            encipher_only=False,
+            decipher_only=False,
+        )
+
+    def _sign(self, builder):
+        from cryptography.hazmat.primitives import hashes
+
+        return builder.sign(self.key, hashes.SHA256())
+
+    @staticmethod
+    def _pem(cert) -> bytes:
+        from cryptography.hazmat.primitives import serialization
+
+        return cert.public_bytes(serialization.Encoding.PEM)
+
+    def leaf(self, name: str = "release signer", *, code_signing: bool = True) -> dict[str, Path]:
+        """A fresh key and its certificate: {"key": ..., "cert": ..., "chain": root}."""
+        from cryptography import x509
+        from cryptography.hazmat.primitives import serialization
+        from cryptography.hazmat.primitives.asymmetric import ec
+        from cryptography.x509.oid import ExtendedKeyUsageOID
+
+        key = ec.generate_private_key(ec.SECP256R1())
+        subject = x509.Name([x509.NameAttribute(x509.NameOID.COMMON_NAME, name)])
+        builder = self._builder(subject, self.cert.subject, key.public_key(), days=7)
+        builder = builder.add_extension(
+            x509.BasicConstraints(ca=False, path_length=None), critical=True
+        ).add_extension(self._usage(sign=code_signing), critical=True)
+        if code_signing:
+            eku = x509.ExtendedKeyUsage([ExtendedKeyUsageOID.CODE_SIGNING])
+            builder = builder.add_extension(eku, critical=False)
+        slug = name.replace(" ", "-")
+        paths = {"key": self.folder / f"{slug}.key.pem", "cert": self.folder / f"{slug}.pem"}
+        pem = key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+        paths["key"].write_bytes(pem)
+        paths["key"].chmod(0o600)
+        paths["cert"].write_bytes(self._pem(self._sign(builder)))
+        return {**paths, "chain": self.root}
+
+    def env(self, leaf: dict[str, Path]) -> dict[str, str]:
+        """The environment that selects certificate-based signing with ``leaf``."""
+        return {
+            "PROMGATE_SIGNING_METHOD": "certificate",
+            "PROMGATE_SIGNING_KEY": str(leaf["key"]),
+            "PROMGATE_SIGNING_CERT": str(leaf["cert"]),
+            "PROMGATE_SIGNING_CERT_CHAIN": str(leaf["chain"]),
+        }

@@ -93,6 +93,61 @@ def test_new_seed_trains_only_that_seed(repo):
     assert "Running stage 'baseline'" not in out
     assert (path / "results/baseline/arc_easy.jsonl").stat().st_mtime_ns == before
     report = json.loads((path / "reports/gate.json").read_text())
-    assert set(report["candidates"]) == {"lora-s42", "lora-s7"}
+    # The smoke profile cuts one variant (per_layer) from each seed's probe adapter.
+    assert set(report["candidates"]) == {
+        "lora-s42",
+        "lora-s42-per_layer",
+        "lora-s7",
+        "lora-s7-per_layer",
+    }
+    assert "Running stage 'variants@7-per_layer'" in out
+    assert "Running stage 'evaluate_variant@7-per_layer'" in out
     shown = run(["dvc", "exp", "show", "--json"], path, env).stdout
     assert "lora-s7" in shown
+
+
+def test_preflight_repro_and_training_evidence_reach_the_gate(repo):
+    path, _ = repo
+    assert json.loads((path / "reports/preflight.json").read_text())["passed"] is True
+    repro = json.loads((path / "metrics/repro.json").read_text())
+    assert repro["reproduced"] is True and repro["loss_curve_equal"] and repro["weights_equal"]
+    train = json.loads((path / "metrics/train/lora-s42.json").read_text())
+    assert train["status"] == "completed" and train["merge_check"]["passed"] is True
+    for field in ("nonfinite_steps", "val_loss_first", "val_loss_final", "tokens_per_s"):
+        assert train[field] is not None, field
+    report = json.loads((path / "reports/gate.json").read_text())
+    status = {o["gate"]: o["status"] for o in report["outcomes"]}
+    assert status["repro"] == status["preflight"] == status["merge_check"] == "PASS"
+
+
+def test_a_diverging_learning_rate_blocks_the_candidate(repo):
+    path, env = repo
+    run(["dvc", "exp", "run", "-S", "profile=smoke", "-S", "train.learning_rate=1e6"], path, env)
+    train = json.loads((path / "metrics/train/lora-s42.json").read_text())
+    assert train["status"] == "diverged" and train["adapter_sha256"] is None
+    failed = "models/candidates/lora-s42/FAILED.json"
+    assert (path / failed).is_file() and (path / "results/lora-s42/UNAVAILABLE.json").is_file()
+    report = json.loads((path / "reports/gate.json").read_text())
+    assert report["decision"] == "BLOCKED"
+    candidate = report["candidates"]["lora-s42"]
+    assert candidate["decision"] == "BLOCKED"
+    diverged = [o for o in candidate["outcomes"] if o["reason"] == "DIVERGED"]
+    assert diverged and all(failed in o["message"] and "diverged" in o["message"] for o in diverged)
+    assert run(["promgate", "check", "reports/gate.json"], path, env, check=False).returncode == 3
+
+
+def test_a_queued_seed_sweep_runs_in_the_background(repo):
+    path, env = repo
+    run(["dvc", "exp", "run", "--queue", "-S", "profile=smoke", "-S", "seeds=[11]"], path, env)
+    run(["dvc", "queue", "start"], path, env)
+    deadline = time.monotonic() + 3600
+    while True:
+        status = run(["dvc", "queue", "status"], path, env).stdout
+        if not any(word in status for word in ("Queued", "Running")):
+            break
+        assert time.monotonic() < deadline, status
+        time.sleep(10)
+    run(["dvc", "queue", "stop"], path, env, check=False)  # no idle worker left behind
+    assert "Success" in status and "Failed" not in status, status
+    shown = run(["dvc", "exp", "show", "--json"], path, env).stdout
+    assert "lora-s11" in shown

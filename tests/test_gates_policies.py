@@ -19,6 +19,8 @@ NEEDS_EVIDENCE = {
     "contamination_suite",
     "swebench",
     "repro",
+    "preflight",
+    "merge_check",
     "dedupe",
     "safety",
     "supply_chain",

@@ -26,7 +26,7 @@ from pathlib import Path
 import psutil
 import pytest
 
-from promgate.sandbox import Limits, RunResult, run_many, select_backend
+from promgate.sandbox import Limits, RunResult, close_zygotes, run_many, select_backend
 from promgate.sandbox.sweep import processes_of
 
 HOSTILE = Path(__file__).parent / "hostile"
@@ -132,7 +132,9 @@ def run_batch(world: dict, guard: bool) -> Batch:
     results = run_many(jobs, LIMITS, guard=guard, workers=4)
     time.sleep(2.0)  # let a daemon that survived reach its delayed write, if one had
     uids = [u for r in results if (u := r.sandbox.uid) is not None]
+    # Checked while the zygotes that ran them are still warm: their runs must be gone anyway.
     leftovers = processes_of([*uids, *(u + 1 for u in uids)])
+    close_zygotes()  # the harness's own processes; once closed, nothing may remain
     children = [c.pid for c in psutil.Process().children(recursive=True)]
     named = {p.name: r for p, r in zip(programs, results, strict=False)}
     return Batch(programs, named, results[len(programs) :], leftovers, children)

@@ -9,10 +9,10 @@ fails when the two disagree.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from promgate.errors import ConfigError
 from promgate.io import atomic_write_text
@@ -48,13 +48,71 @@ class LoraConfig(_Strict):
     target_modules: list[str]
 
 
+class ValidationSplitConfig(_Strict):
+    """Training documents held out for validation loss (chosen by id hash, not by seed)."""
+
+    fraction: float = Field(default=0.05, ge=0.0, lt=1.0)
+    max_examples: int = Field(default=16, ge=0)
+
+
+class OverfitCheckConfig(_Strict):
+    """Mini-overfit sanity check before the real run: a few steps on one tiny batch."""
+
+    steps: int = Field(default=4, ge=0)  # 0 turns the check off
+    examples: int = Field(default=2, ge=1)
+    min_drop: float = Field(default=0.05, ge=0.0, lt=1.0)  # loss must fall by this share
+
+
 class TrainConfig(_Strict):
-    steps: int
-    batch_size: int
-    max_length: int
-    learning_rate: float
+    steps: int = Field(ge=1)
+    batch_size: int = Field(ge=1)
+    max_length: int = Field(ge=8)
+    learning_rate: float = Field(gt=0.0)
     warmup_steps: int = 0
     lora: LoraConfig
+    # Divergence guard: a loss above this multiple of the first step's loss stops the run
+    # (a NaN or infinite loss or gradient always does).
+    max_loss_ratio: float = Field(default=10.0, gt=1.0)
+    validation: ValidationSplitConfig = Field(default_factory=ValidationSplitConfig)
+    overfit_check: OverfitCheckConfig = Field(default_factory=OverfitCheckConfig)
+    # Stage repro_check re-runs this many steps of the first seed and compares them.
+    repro_steps: int = Field(default=2, ge=1)
+    device: Literal["auto", "cpu", "cuda"] = "auto"
+
+
+class OpenAIConfig(_Strict):
+    """An OpenAI-compatible server (vLLM, TGI, llama.cpp server, ``promgate serve``)."""
+
+    base_url: str = "http://127.0.0.1:8000/v1"
+    # The served model's name; ``{model_id}`` becomes baseline / lora-s<seed>, which is how
+    # vLLM names LoRA adapters it serves beside the base (--lora-modules NAME=PATH).
+    model: str = "{model_id}"
+    concurrency: int = Field(default=4, ge=1)
+    timeout_s: float = Field(default=120.0, gt=0)
+    max_retries: int = Field(default=3, ge=0)
+    backoff_s: float = Field(default=0.5, ge=0)  # doubles after each failed attempt
+    token_env: str = "OPENAI_API_KEY"  # the key is read from this variable, never stored
+    # sha256 of the served weights; without it answers are not cached across runs.
+    model_hash: str | None = None
+    journal_dir: str = ".promgate/journal"  # write-ahead journal: a rerun resumes a crash
+
+
+class PredictionsConfig(_Strict):
+    # <dir>/<model_id>/<benchmark>.jsonl, one line per item (see promgate.models.predictions)
+    dir: str | None = None
+
+
+class CodeSamplingConfig(_Strict):
+    """Samples per code item for unbiased pass@k (Chen et al., 2021): pass@k needs n >= k.
+
+    n = 1 is one greedy answer (pass@1 only); n > 1 draws n answers at ``temperature`` with
+    nucleus ``top_p``, each from its own seed derived from ``seed`` and the item id.
+    """
+
+    n: int = Field(default=1, ge=1)
+    temperature: float = Field(default=0.8, gt=0.0)
+    top_p: float = Field(default=0.95, gt=0.0, le=1.0)
+    seed: int = 1234
 
 
 class EvalConfig(_Strict):
@@ -62,6 +120,19 @@ class EvalConfig(_Strict):
     max_new_tokens: dict[str, int]
     code_timeout_s: float
     threads: int
+    # How code items are asked: "completion" (the upstream prompt, continued) or "chat" (an
+    # instruction in the model's chat template; the code comes from the fenced block of the
+    # answer). See promgate.scoring.code_prompt.
+    code_prompt: Literal["completion", "chat"] = "completion"
+    code_sampling: CodeSamplingConfig = Field(default_factory=CodeSamplingConfig)
+    backend: Literal["hf", "openai", "predictions"] = "hf"
+    device: Literal["auto", "cpu", "cuda"] = "auto"  # hf backend: cuda when present, else cpu
+    # Content-addressed answers keyed by model hash, request and scoring settings: a rerun, or
+    # another seed evaluating the same model, asks the model nothing twice.
+    cache: bool = True
+    cache_dir: str = ".promgate/cache"
+    openai: OpenAIConfig = Field(default_factory=OpenAIConfig)
+    predictions: PredictionsConfig = Field(default_factory=PredictionsConfig)
 
 
 class NgramConfig(_Strict):
@@ -105,6 +176,33 @@ class ContaminationConfig(_Strict):
     perturb_seed: int = 2025  # the contamination-resistant suite's permutations and numbers
 
 
+class VariantsConfig(_Strict):
+    """Compression variants cut from each seed's probe adapter (promgate.train.variants)."""
+
+    names: list[str] = Field(default_factory=list)  # per_layer, uniform_r<k>
+    energy: float = Field(default=0.9, gt=0.0, le=1.0)  # per_layer's kept energy share
+
+    @field_validator("names")
+    @classmethod
+    def _known_names(cls, names: list[str]) -> list[str]:
+        from promgate.train.variants import parse_variant
+
+        if len(set(names)) != len(names):
+            raise ValueError(f"variant names repeat: {names}")
+        for name in names:
+            try:
+                parse_variant(name, 1.0)
+            except ConfigError as exc:
+                raise ValueError(exc.detail) from exc
+        return names
+
+
+class CertificationConfig(_Strict):
+    """The policy every recipe (the probe and each variant) is certified under across seeds."""
+
+    policy: dict[str, Any]
+
+
 class Params(_Strict):
     profile: str
     seeds: list[int]
@@ -115,6 +213,10 @@ class Params(_Strict):
     policy: dict[str, Any]
     # Defaulted so params recorded before the contamination stage existed still load.
     contamination: ContaminationConfig = Field(default_factory=ContaminationConfig)
+    # Defaulted so params recorded before variants and certification existed still load
+    # (and recompute to the gate outputs they gave then).
+    variants: VariantsConfig = Field(default_factory=VariantsConfig)
+    certification: CertificationConfig | None = None
 
     def n_for(self, benchmark: str) -> int:
         """Sample size for a benchmark: its override, else the generative or the default size."""

@@ -19,10 +19,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from pydantic import ValidationError
+
 from promgate.errors import PromgateError, SchemaError
 from promgate.gates.outcome import Reason
 from promgate.io import read_json, sha256_file
-from promgate.results import ItemResult, read_results
+from promgate.results import UNAVAILABLE_FILE, ItemResult, Unavailable, read_results
+
+# Why a model may have no results at all; any other code in a marker is a schema error.
+_UNAVAILABLE_REASONS = (Reason.DIVERGED, Reason.TRAINING_FAILED, Reason.MISSING_EVIDENCE)
 
 
 class Unusable(Exception):
@@ -80,6 +85,9 @@ class EvidenceStore:
 
     def _read_results(self, path: Path) -> list[ItemResult] | Unusable:
         if not path.is_file():
+            marker = path.parent / UNAVAILABLE_FILE
+            if marker.is_file():
+                return self._unavailable(path, marker)
             return Unusable(
                 Reason.MISSING_EVIDENCE, f"{path}: results file not found", {"path": str(path)}
             )
@@ -97,6 +105,22 @@ class EvidenceStore:
             return Unusable(Reason.MISSING_EVIDENCE, msg, {"path": str(path)})
         self.results_digests[str(path)] = records_sha256(rows)
         return rows
+
+    def _unavailable(self, path: Path, marker: Path) -> Unusable:
+        """The model's results folder says why it has none (e.g. its training diverged)."""
+        data = self.artifact(marker)
+        if isinstance(data, Unusable):
+            return data
+        try:
+            record = Unavailable.model_validate(data)
+            reason = Reason(record.reason)
+        except (ValidationError, ValueError):
+            reason = None
+        if reason not in _UNAVAILABLE_REASONS:
+            msg = f"{marker}: not a valid record of why {path.parent} holds no results"
+            return Unusable(Reason.SCHEMA, msg, {"path": str(marker)})
+        evidence = {"path": str(path), "marker": str(marker), "evidence": record.evidence}
+        return Unusable(reason, f"{path}: no results: {record.message}", evidence)
 
     def artifact(self, path: Path) -> dict[str, Any] | Unusable:
         """A JSON object written by another stage (metrics/contamination.json, ...)."""

@@ -38,6 +38,10 @@ class Reason(_Code):
     ALIGNMENT = "ALIGNMENT"
     SCHEMA = "SCHEMA"
     CONTAMINATED = "CONTAMINATED"
+    # The model has no results because its training stopped: the loss or a gradient blew up,
+    # or (TRAINING_FAILED) it failed another training check.
+    DIVERGED = "DIVERGED"
+    TRAINING_FAILED = "TRAINING_FAILED"
 
 
 class Decision(_Code):

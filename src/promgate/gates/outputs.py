@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from pydantic import ValidationError
 
@@ -20,6 +20,9 @@ from promgate.gates.policy import Policy
 from promgate.gates.report import GateReport
 from promgate.io import atomic_write_text, read_json, write_json
 from promgate.report.markdown import render_promotion_md
+
+if TYPE_CHECKING:
+    from promgate.gates.certification import Certification
 
 EXIT_CODES = {Decision.GO: 0, Decision.NO_GO: 1, Decision.BLOCKED: 3}
 
@@ -81,19 +84,26 @@ def report_paths(gate_json: Path) -> dict[str, Path]:
     }
 
 
-def write_report(report: GateReport, paths: dict[str, Path], *, policy: Policy) -> None:
+def write_report(
+    report: GateReport,
+    paths: dict[str, Path],
+    *,
+    policy: Policy,
+    certification: Certification | None = None,
+) -> None:
     """Write gate.json and its reports; all are rendered before anything is written, so a
     rendering error leaves the previous outputs as they were rather than a gate.json
     without its reports.
 
     ``policy`` is the one the report was judged under; the HTML plot draws its thresholds.
+    ``certification``, when given, adds its section (per variant, across seeds).
     """
     # Imported here, not at the top: ``promgate check`` imports this module and should not
     # need matplotlib to turn gate.json into an exit code.
     from promgate.report.html import render_promotion_html
 
-    markdown = render_promotion_md(report)
-    html = render_promotion_html(report, policy)
+    markdown = render_promotion_md(report, certification)
+    html = render_promotion_html(report, policy, certification)
     write_json(paths["gate"], report.model_dump(mode="json"))
     if "metrics" in paths:
         write_json(paths["metrics"], gate_metrics(report))
@@ -102,7 +112,12 @@ def write_report(report: GateReport, paths: dict[str, Path], *, policy: Policy) 
 
 
 def write_gate_outputs(
-    report: GateReport, reports_dir: Path, metrics_path: Path, *, policy: Policy
+    report: GateReport,
+    reports_dir: Path,
+    metrics_path: Path,
+    *,
+    policy: Policy,
+    certification: Certification | None = None,
 ) -> dict[str, Path]:
     """The pipeline's layout: reports/gate.json, promotion.md, promotion.html, metrics."""
     reports_dir = Path(reports_dir)
@@ -112,7 +127,7 @@ def write_gate_outputs(
         "promotion_html": reports_dir / "promotion.html",
         "metrics": Path(metrics_path),
     }
-    write_report(report, paths, policy=policy)
+    write_report(report, paths, policy=policy, certification=certification)
     return paths
 
 

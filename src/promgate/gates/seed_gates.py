@@ -1,7 +1,9 @@
 """Across seeds: recipes, per-seed verdicts, and the ``seeds`` gate (rule ``all`` or ``certify``).
 
 A candidate id names its recipe and seed, ``<recipe>-s<seed>`` (``lora-s42``; ``-seed42`` and
-``_s42`` work too). Candidates of one recipe are draws of the same training process; the
+``_s42`` work too), or ``<base>-s<seed>-<variant>`` for a variant cut from a seed's adapter
+(``lora-s42-per_layer`` is recipe ``lora-per_layer``, seed 42). Candidates of one recipe are
+draws of the same training process; the
 seeds gate weighs them together. A seed passes when its own decision is GO; its Δ is its
 macro-average Δ.
 """
@@ -17,14 +19,18 @@ from promgate.gates.report import CandidateReport, SeedReport, SeedVerdict
 from promgate.stats import seeds as seed_stats
 
 _SEED_SUFFIX = re.compile(r"^(?:(?P<recipe>.+?)[-_])?s(?:eed)?[-_]?(?P<seed>\d+)$")
+_SEED_INFIX = re.compile(r"^(?P<base>.+?)-s(?P<seed>\d+)-(?P<variant>.+)$")
 
 
 def split_candidate(candidate: str) -> tuple[str, int | None]:
-    """(recipe, seed) of a candidate id; a name without a seed suffix is its own recipe."""
+    """(recipe, seed) of a candidate id; a name without a seed in it is its own recipe."""
     match = _SEED_SUFFIX.match(candidate)
-    if match is None:
-        return candidate, None
-    return match.group("recipe") or "", int(match.group("seed"))
+    if match is not None:
+        return match.group("recipe") or "", int(match.group("seed"))
+    infix = _SEED_INFIX.match(candidate)
+    if infix is not None:
+        return f"{infix.group('base')}-{infix.group('variant')}", int(infix.group("seed"))
+    return candidate, None
 
 
 def _verdict(cid: str, cand: CandidateReport) -> SeedVerdict:

@@ -8,10 +8,14 @@ so each renderer escapes and styles it its own way.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from promgate.gates.outcome import GateOutcome, Status
 from promgate.gates.report import BenchmarkStats, CandidateReport, GateReport, SeedReport
 from promgate.report.format import fmt_acc, fmt_num, fmt_p, fmt_pp, fmt_rate, not_passing
+
+if TYPE_CHECKING:
+    from promgate.gates.certification import Certification
 
 
 @dataclass(frozen=True)
@@ -402,9 +406,13 @@ def method_section(report: GateReport) -> Section:
     return Section(title=["Method"], blocks=[items])
 
 
-def build(report: GateReport) -> list[Section]:
+def build(report: GateReport, certification: Certification | None = None) -> list[Section]:
     """Every section in reading order; the HTML renderer adds its plot after the candidates."""
+    from promgate.report.certification import certification_section
+
     sections = [summary(report)]
+    if certification is not None:  # across seeds, per variant: read before the candidates
+        sections.append(certification_section(certification))
     sections += [candidate_section(cid, c, report) for cid, c in report.candidates.items()]
     for extra in (seeds_section(report), suite_section(report)):
         if extra is not None:

@@ -9,11 +9,15 @@ file contents and ids, which are not trusted markup. The content comes from
 from __future__ import annotations
 
 from html import escape
+from typing import TYPE_CHECKING
 
 from promgate.gates.policy import Policy, policy_sha256
 from promgate.gates.report import GateReport
 from promgate.report.document import Badge, Code, Inline, Line, Section, Table, build
 from promgate.report.plots import forest_plot_svg
+
+if TYPE_CHECKING:
+    from promgate.gates.certification import Certification
 
 _CSS = """
 body { font: 15px/1.5 system-ui, -apple-system, "Segoe UI", sans-serif; color: #1f2328;
@@ -98,7 +102,9 @@ def _plot(report: GateReport, policy: Policy) -> str:
     )
 
 
-def render_promotion_html(report: GateReport, policy: Policy) -> str:
+def render_promotion_html(
+    report: GateReport, policy: Policy, certification: Certification | None = None
+) -> str:
     """The page for humans; gate.json stays the source of truth.
 
     ``policy`` supplies the plot's thresholds. It must be the policy the report was judged
@@ -108,8 +114,9 @@ def render_promotion_html(report: GateReport, policy: Policy) -> str:
         raise ValueError(
             f"policy {policy.name}@{policy.version} is not the one the report was judged under"
         )
-    sections = build(report)
-    n_first = 1 + len(report.candidates)  # the summary and the candidates come before the plot
+    sections = build(report, certification)
+    # The summary, the certification (when given) and the candidates come before the plot.
+    n_first = 1 + (certification is not None) + len(report.candidates)
     body = "".join(
         [
             *(_section(s) for s in sections[:n_first]),

@@ -5,8 +5,13 @@ The content comes from ``promgate.report.document``; this module only writes it 
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from promgate.gates.report import GateReport
 from promgate.report.document import Badge, Code, Inline, Line, Section, Table, build
+
+if TYPE_CHECKING:
+    from promgate.gates.certification import Certification
 
 
 def _inline(part: Inline, *, cell: bool) -> str:
@@ -43,10 +48,10 @@ def _section(section: Section) -> list[str]:
     return lines
 
 
-def render_promotion_md(report: GateReport) -> str:
+def render_promotion_md(report: GateReport, certification: Certification | None = None) -> str:
     """Markdown for humans; gate.json stays the source of truth."""
     lines = [f"# Promotion decision: {report.decision.value}", ""]
-    sections = build(report)
+    sections = build(report, certification)
     # The summary's own heading repeats the title; its blocks follow the title directly.
     for block in sections[0].blocks:
         if block and isinstance(block[0], list):

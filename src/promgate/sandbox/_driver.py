@@ -60,6 +60,13 @@ _PASS = b"PASS"
 
 def main(argv: list[str]) -> None:
     cfg = dict(arg.split("=", 1) for arg in argv)
+    if cfg.get("mode") == "zygote":
+        sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+        import _zygote
+
+        sys.path.pop(0)
+        _zygote.serve(cfg)
+        return
     job = cfg["job"]
     program = _read_text(job + "/program.py")
     tests = _read_text(job + "/tests.py")
@@ -68,10 +75,7 @@ def main(argv: list[str]) -> None:
 
     import _socket
 
-    address = "\0promgate-" + os.urandom(16).hex()
-    listener = _socket.socket(_socket.AF_UNIX, _socket.SOCK_STREAM)
-    listener.bind(address)
-    listener.listen(8)
+    address, listener = listen(_socket)
     sys.stdout.flush()
     sys.stderr.flush()
     child = os.fork()
@@ -80,7 +84,20 @@ def main(argv: list[str]) -> None:
         os.close(result_fd)
         _run_untrusted(cfg, program, tests, address, notes_fd, _socket)
     os.close(notes_fd)
-    _supervise(child, listener, result_fd, cfg.get("sup_uid", ""), _socket)
+    _drop_privileges(cfg.get("sup_uid", ""))
+    state, _ = supervise(child, listener, result_fd, _socket)
+    drain(listener, child, result_fd, state, _socket)
+    write_exit(child, result_fd, state)
+    os._exit(0)
+
+
+def listen(_socket):
+    """A fresh abstract socket for one run's pass report: (address, listening socket)."""
+    address = "\0promgate-" + os.urandom(16).hex()
+    listener = _socket.socket(_socket.AF_UNIX, _socket.SOCK_STREAM)
+    listener.bind(address)
+    listener.listen(8)
+    return address, listener
 
 
 def _read_text(path: str) -> str:
@@ -100,25 +117,42 @@ def _drop_privileges(uid: str) -> None:
 # --- the supervisor ------------------------------------------------------------------------
 
 
-def _supervise(child: int, listener, result_fd: int, sup_uid: str, _socket) -> None:
-    import select
+def supervise(child: int, listener, result_fd: int, _socket, timeout_s=None, watch=None):
+    """Record pass reports until the run exits; returns (state, how it ended).
 
-    _drop_privileges(sup_uid)
+    Ends with "exited" once the run process has exited, "timeout" when ``timeout_s`` ran out
+    first, "watch" when ``watch`` (an fd) became readable first. The run is not reaped; once
+    it has surely exited, :func:`drain` takes a report sent just before its end.
+    """
+    import select
+    import time
+
     pidfd = os.pidfd_open(child)
     state = {"passed": False, "tamper": 0}
-    while True:
-        ready = select.select([listener.fileno(), pidfd], [], [])[0]
-        if listener.fileno() in ready:
-            _accept(listener, child, result_fd, state, _socket)
-        if pidfd in ready:
-            break
-    # A report sent just before the run exited may still wait in the backlog.
-    listener.setblocking(False)
-    while True:
-        try:
-            _accept(listener, child, result_fd, state, _socket)
-        except BlockingIOError:
-            break
+    deadline = None if timeout_s is None else time.monotonic() + timeout_s
+    watched = [listener.fileno(), pidfd] + ([watch] if watch is not None else [])
+    ended = "exited"
+    try:
+        while True:
+            wait = None if deadline is None else max(0.0, deadline - time.monotonic())
+            ready = select.select(watched, [], [], wait)[0]
+            if listener.fileno() in ready:
+                _accept(listener, child, result_fd, state, _socket)
+            if pidfd in ready:
+                break
+            if watch is not None and watch in ready:
+                ended = "watch"
+                break
+            if not ready and deadline is not None and time.monotonic() >= deadline:
+                ended = "timeout"
+                break
+    finally:
+        os.close(pidfd)
+    return state, ended
+
+
+def write_exit(child: int, result_fd: int, state: dict) -> None:
+    """Reap the run and write its exit record."""
     _, status, usage = os.wait4(child, 0)
     code = os.waitstatus_to_exitcode(status)
     record = '{"event":"exit","exit_code":%s,"signal":%s,"cpu_s":%.3f,"maxrss_kb":%d,"tamper":%d}\n'
@@ -127,7 +161,16 @@ def _supervise(child: int, listener, result_fd: int, sup_uid: str, _socket) -> N
     signal = str(-code) if code < 0 else "null"
     line = record % (exit_code, signal, cpu, usage.ru_maxrss, state["tamper"])
     os.write(result_fd, line.encode())
-    os._exit(0)
+
+
+def drain(listener, child: int, result_fd: int, state: dict, _socket) -> None:
+    """Accept what waits in the backlog: a report sent just before the run exited."""
+    listener.setblocking(False)
+    while True:
+        try:
+            _accept(listener, child, result_fd, state, _socket)
+        except BlockingIOError:
+            break
 
 
 def _accept(listener, child: int, result_fd: int, state: dict, _socket) -> None:

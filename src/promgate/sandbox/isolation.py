@@ -97,6 +97,14 @@ class Backend:
             return ["unshare", "--net", "--pid", "--fork", "--kill-child", *inner]
         return inner
 
+    def zygote_command(self, scratch_mb: int, driver_args: list[str]) -> list[str]:
+        """The argv of a zygote: one namespace that serves many programs (bwrap only)."""
+        if self.name != "bwrap":
+            raise ValueError(f"the {self.name} backend has no zygote")
+        inner = [self.interpreter.executable, *PYTHON_FLAGS, f"{SANDBOX_ROOT}/lib/boot.py"]
+        outer = _bwrap_argv(self.interpreter, scratch_mb, self.drop_uid, None)
+        return [*outer, *inner, *driver_args]
+
     def environment(self, workdir: Path | None) -> dict[str, str]:
         if self.name == "bwrap" or workdir is None:
             return {**FIXED_ENV, "HOME": SANDBOX_WORK, "TMPDIR": SANDBOX_TMP}

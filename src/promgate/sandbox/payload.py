@@ -1,8 +1,8 @@
 """The code that runs inside the sandbox, compiled once per process instead of once per run.
 
-The driver and the guard are copied into a private directory with their bytecode (checked
-against nothing: the directory is ours and mounted read-only), plus ``boot.py``, the script
-the interpreter starts, which imports the driver from there.
+The driver, the guard and the zygote are copied into a private directory with their bytecode
+(checked against nothing: the directory is ours and mounted read-only), plus ``boot.py``, the
+script the interpreter starts, which imports the driver from there.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ import threading
 from pathlib import Path
 
 _HERE = Path(__file__).resolve().parent
-SOURCES = (_HERE / "_driver.py", _HERE / "_guard.py")
+SOURCES = (_HERE / "_driver.py", _HERE / "_guard.py", _HERE / "_zygote.py")
 BOOT = """import sys
 sys.path.insert(0, sys.argv[0].rpartition("/")[0])
 import _driver

@@ -22,15 +22,18 @@ def run_many(
     workers: int | None = None,
     guard: bool = True,
     backend: str | None = None,
+    fresh: bool = False,
 ) -> list[RunResult]:
     """Run each ``(program, tests)`` pair; results come back in the order of ``jobs``.
 
-    Threads are enough: each worker only waits on its sandbox process.
+    Threads are enough: each worker only waits on its sandbox (or on the zygote it took from
+    the pool for this program and gives back after).
     """
     limits = limits or Limits()
+    options = {"guard": guard, "backend": backend, "fresh": fresh}
     with ThreadPoolExecutor(max_workers=workers or default_workers()) as executor:
         futures = [
-            executor.submit(run_program, program, tests, limits, guard=guard, backend=backend)
+            executor.submit(run_program, program, tests, limits, **options)
             for program, tests in jobs
         ]
         return [future.result() for future in futures]

@@ -29,6 +29,14 @@ from promgate.sandbox.isolation import ENFORCED, SANDBOX_ROOT, Backend, select_b
 from promgate.sandbox.limits import Limits
 from promgate.sandbox.sweep import kill_followers, kill_group, sweep
 from promgate.sandbox.verdict import Observation, Verdict, classify
+from promgate.sandbox.zygote import POOL, Zygote, ZygoteError
+
+# How long past its wall-clock limit a zygote may take to kill a run, clean up and reply.
+ZYGOTE_GRACE_S = 10.0
+ZYGOTE_SHARED = (
+    "unavailable: the programs of one worker share a namespace (a zygote); between them "
+    "every process of the run's uid is killed and /work and /tmp are emptied and checked"
+)
 
 # Uids handed to runs: far above any account's uid, random so concurrent harnesses (other
 # test sessions, other workers) do not collide. Each run takes two: its program's and its
@@ -47,9 +55,12 @@ class SandboxReport:
     guard: bool
     uid: int | None
     # Processes of the run's uids still alive once the sandbox process was reaped, killed by
-    # the sweep: 0 after a normal exit (the pid namespace died with its init); after a
-    # timeout, what the kernel was still tearing down.
+    # the harness's sweep: 0 after a normal exit (the pid namespace died with its init, or
+    # the zygote killed the uid's processes); after a timeout of a fresh sandbox, what the
+    # kernel was still tearing down.
     processes_swept: int
+    # The zygote that ran it (its bubblewrap's host pid), None for a sandbox of its own.
+    zygote: int | None = None
 
     @property
     def unavailable(self) -> dict[str, str]:
@@ -202,20 +213,48 @@ def run_program(
     *,
     guard: bool = True,
     backend: str | None = None,
+    fresh: bool = False,
 ) -> RunResult:
     """Run ``program`` and then ``tests`` in one namespace; a pass needs the tests to finish.
 
+    With bubblewrap as root, programs run in warm zygotes (see ``sandbox/_zygote.py``);
+    ``fresh=True`` starts a sandbox of its own for this program instead (slower).
     ``guard=False`` leaves only the OS layer (used to test it alone); the pass report is then
     not protected against a program that looks for it, and the result says so. Raises
     :class:`SandboxError` when the sandbox itself does not work here.
     """
     chosen = select_backend(backend)
     _self_test(chosen)
-    return _execute(program, tests, limits or Limits(), guard, chosen)
+    return _execute(program, tests, limits or Limits(), guard, chosen, fresh)
 
 
-def _execute(program: str, tests: str, limits: Limits, guard: bool, chosen: Backend) -> RunResult:
-    uid = secrets.randbelow(_UID_HIGH - _UID_LOW) + _UID_LOW if chosen.drop_uid else None
+def uses_zygote(backend: Backend, fresh: bool = False) -> bool:
+    """Zygotes need bubblewrap and root: a fresh uid per run is what keeps runs apart."""
+    return backend.name == "bwrap" and backend.drop_uid and not fresh
+
+
+def run_protections(backend: Backend, guard: bool, zygote: bool) -> dict[str, str]:
+    """What a run enforces: the backend's protections, the guard's, and namespace reuse."""
+    protections = dict(backend.protections)
+    protections["audit_guard"] = ENFORCED if guard else "unavailable: disabled for this run"
+    protections["pass_report_authenticated"] = (
+        ENFORCED if guard else "unavailable: without the guard the program can forge it"
+    )
+    if zygote and guard:  # an unguarded run gets a zygote, and so a namespace, of its own
+        protections["namespace_per_program"] = ZYGOTE_SHARED
+    return protections
+
+
+def _new_uid() -> int:
+    return secrets.randbelow(_UID_HIGH - _UID_LOW) + _UID_LOW
+
+
+def _execute(
+    program: str, tests: str, limits: Limits, guard: bool, chosen: Backend, fresh: bool = False
+) -> RunResult:
+    if uses_zygote(chosen, fresh):
+        return _execute_in_zygote(program, tests, limits, guard, chosen)
+    uid = _new_uid() if chosen.drop_uid else None
     fds = [_memfd("result"), _memfd("notes"), _memfd("stdout"), _memfd("stderr")]
     try:
         with contextlib.ExitStack() as cleanup:
@@ -254,13 +293,78 @@ def _execute(program: str, tests: str, limits: Limits, guard: bool, chosen: Back
             wall = time.monotonic() - started
             kill_group(process.pid)  # stragglers that kept the group (plain backend)
             swept = sweep((uid, uid + 1)) if uid is not None else 0
-        result_raw, _ = _head(fds[0], 1 << 16)
-        notes_raw, _ = _head(fds[1], 1 << 16)
-        out, out_size = _head(fds[2], limits.output_bytes)
-        err, err_size = _head(fds[3], limits.output_bytes)
+        channels = _read_channels(fds, limits)
     finally:
         for fd in fds:
             os.close(fd)
+    lost = None if channels[0] else f"sandbox exit status {process.returncode}"
+    report = SandboxReport(chosen.name, run_protections(chosen, guard, False), guard, uid, swept)
+    return _result(channels, timed_out, wall, limits, report, lost)
+
+
+def _execute_in_zygote(
+    program: str, tests: str, limits: Limits, guard: bool, chosen: Backend
+) -> RunResult:
+    uid = _new_uid()
+    fds = [_memfd("result"), _memfd("notes"), _memfd("stdout"), _memfd("stderr")]
+    fds += [_memfd_with("program", program), _memfd_with("tests", tests)]
+    header = {
+        "uid": uid,
+        "cpu": limits.cpu_time_s,
+        "as_mb": limits.address_space_mb,
+        "nproc": limits.max_processes,
+        "nofile": limits.open_files,
+        "fsize_mb": limits.file_size_mb,
+        "guard": int(guard),
+        "wall_s": limits.wall_timeout_s,
+    }
+    try:
+        # An unguarded run could leave native-code state (SysV IPC) in the namespace or read
+        # a reused zygote's freed memory: it gets a zygote of its own, used once.
+        scratch = limits.scratch_mb
+        zygote = POOL.acquire(chosen, scratch) if guard else Zygote(chosen, scratch)
+        started = time.monotonic()
+        reply = zygote.run(header, fds, limits.wall_timeout_s + ZYGOTE_GRACE_S)
+        wall = time.monotonic() - started
+        swept, lost = 0, None
+        if reply is None:  # it broke down or missed its deadline: nothing of it is reused
+            lost = f"the sandbox's zygote stopped answering: {zygote.log()[-500:]}"
+            zygote.kill()
+            swept = sweep((uid, uid + 1))
+        else:
+            POOL.release(zygote, reusable=guard and reply.clean)
+            if not reply.clean:
+                swept = sweep((uid, uid + 1))
+        channels = _read_channels(fds, limits)
+    except ZygoteError as exc:
+        raise SandboxError(str(exc)) from exc
+    finally:
+        for fd in fds:
+            os.close(fd)
+    timed_out = reply.timed_out if reply is not None else wall >= limits.wall_timeout_s
+    protections = run_protections(chosen, guard, True)
+    report = SandboxReport(chosen.name, protections, guard, uid, swept, zygote.process.pid)
+    return _result(channels, timed_out, wall, limits, report, lost)
+
+
+def _read_channels(fds: list[int], limits: Limits) -> tuple[bytes, bytes, bytes, int, bytes, int]:
+    """(result, notes, stdout, stdout size, stderr, stderr size), each cut to its cap."""
+    result_raw, _ = _head(fds[0], 1 << 16)
+    notes_raw, _ = _head(fds[1], 1 << 16)
+    out, out_size = _head(fds[2], limits.output_bytes)
+    err, err_size = _head(fds[3], limits.output_bytes)
+    return result_raw, notes_raw, out, out_size, err, err_size
+
+
+def _result(
+    channels: tuple[bytes, bytes, bytes, int, bytes, int],
+    timed_out: bool,
+    wall: float,
+    limits: Limits,
+    report: SandboxReport,
+    lost: str | None,
+) -> RunResult:
+    result_raw, notes_raw, out, out_size, err, err_size = channels
     passed, record = _parse_result(result_raw)
     note_kind, note = _parse_note(notes_raw)
     record = record or {}
@@ -277,13 +381,8 @@ def _execute(program: str, tests: str, limits: Limits, guard: bool, chosen: Back
         wall_limit_s=limits.wall_timeout_s,
     )
     verdict, detail = classify(observation)
-    if not record and not timed_out:
-        detail = f"{detail}; sandbox exit status {process.returncode}"
-    protections = dict(chosen.protections)
-    protections["audit_guard"] = ENFORCED if guard else "unavailable: disabled for this run"
-    protections["pass_report_authenticated"] = (
-        ENFORCED if guard else "unavailable: without the guard the program can forge it"
-    )
+    if not record and not timed_out and lost:
+        detail = f"{detail}; {lost}"
     return RunResult(
         verdict=verdict,
         detail=detail,
@@ -296,5 +395,5 @@ def _execute(program: str, tests: str, limits: Limits, guard: bool, chosen: Back
         wall_s=wall,
         cpu_s=record.get("cpu_s"),
         maxrss_kb=record.get("maxrss_kb"),
-        sandbox=SandboxReport(chosen.name, protections, guard, uid, swept),
+        sandbox=report,
     )

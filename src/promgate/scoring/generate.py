@@ -8,7 +8,46 @@ or the token budget — so each step costs only the rows still writing.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
 from promgate.progress import progress_bar
+
+if TYPE_CHECKING:
+    from promgate.models.llama_runner import LlamaRunner
+
+
+@dataclass(frozen=True)
+class Sampling:
+    """Temperature, then nucleus (top-p) sampling: each row draws from its own seeded
+    ``torch.Generator``, so a sample depends on its seed, not on its batch neighbours' draws."""
+
+    temperature: float
+    top_p: float = 1.0
+
+    def __post_init__(self) -> None:
+        if self.temperature <= 0 or not 0 < self.top_p <= 1:
+            raise ValueError(f"need temperature > 0 and 0 < top_p <= 1, got {self}")
+
+
+def _choose(last_logits, rows: list[int], sampling: Sampling | None, generators):
+    """The next token of each live row: argmax, or a draw from its own generator."""
+    if sampling is None:
+        return last_logits.argmax(-1)
+    import torch
+
+    probs = torch.softmax(last_logits.float() / sampling.temperature, dim=-1)
+    if sampling.top_p < 1.0:
+        # Keep the most likely tokens until their mass reaches top_p (the first always stays).
+        sorted_p, order = probs.sort(dim=-1, descending=True)
+        sorted_p = sorted_p.masked_fill(sorted_p.cumsum(-1) - sorted_p >= sampling.top_p, 0.0)
+        probs = torch.zeros_like(probs).scatter_(-1, order, sorted_p)
+    draws = [
+        torch.multinomial(probs[slot], 1, generator=generators[index])
+        for slot, index in enumerate(rows)
+    ]
+    return torch.cat(draws)
 
 
 def truncate_at_stop(text: str, stop: list[str]) -> str:
@@ -33,8 +72,26 @@ def _stop_token_ids(tokenizer) -> set[int]:
     return {i for i in ids if i is not None}
 
 
+def _advance(tokenizer, tokens: list[int], token: int, stop_ids, stop, step: int, budget: int):
+    """Append ``token`` to a row's answer; True when the row is done (the token is not kept
+    when it ends the sequence)."""
+    if token in stop_ids:
+        return True
+    tokens.append(token)
+    # Decoding the tail is enough to see a stop string that just completed.
+    text = tokenizer.decode(tokens[-16:], skip_special_tokens=True)
+    return any(marker in text for marker in stop) or step == budget - 1
+
+
 def _decode_batch(
-    model, tokenizer, prompts: list[str], max_new_tokens: int, stop: list[str], on_done
+    model,
+    tokenizer,
+    prompts: list[str],
+    max_new_tokens: int,
+    stop: list[str],
+    on_done,
+    sampling: Sampling | None = None,
+    generators=None,
 ) -> list[str]:
     import torch
     from transformers import DynamicCache
@@ -58,17 +115,12 @@ def _decode_batch(
     ).logits
     next_pos = positions[:, -1:] + 1
     for step in range(max_new_tokens):
-        chosen = logits[:, -1, :].argmax(-1)
+        chosen = _choose(logits[:, -1, :], rows, sampling, generators)
         keep = []
         for slot, index in enumerate(rows):
-            token = int(chosen[slot])
-            done = token in stop_ids
-            if not done:
-                tokens[index].append(token)
-                # Decoding the tail is enough to see a stop string that just completed.
-                text = tokenizer.decode(tokens[index][-16:], skip_special_tokens=True)
-                done = any(marker in text for marker in stop) or step == max_new_tokens - 1
-            if done:
+            if _advance(
+                tokenizer, tokens[index], int(chosen[slot]), stop_ids, stop, step, max_new_tokens
+            ):
                 outputs[index] = truncate_at_stop(
                     tokenizer.decode(tokens[index], skip_special_tokens=True), stop
                 )
@@ -94,6 +146,117 @@ def _decode_batch(
     return outputs
 
 
+def _prefill_group(runner, cache, ids: list[list[int]], rows: range, pad_id: int, end: int):
+    """Run the prompts of cache rows ``rows`` (longest first), left-padded to the group's
+    longest, into columns ``end - longest:end``; the last position's logits of each."""
+    import torch
+
+    width = len(ids[rows[0]])
+    first = end - width
+    batch = torch.full((len(rows), width), pad_id, dtype=torch.long)
+    for r, row in enumerate(rows):
+        batch[r, width - len(ids[row]) :] = torch.tensor(ids[row])
+    device = cache.valid.device
+    start = cache.start[rows.start : rows.stop, None]
+    positions = (torch.arange(first, end, device=device)[None, :] - start).clamp(min=0)
+    keys_ok = cache.valid[rows.start : rows.stop, first:end]
+    causal = torch.ones((width, width), dtype=torch.bool, device=device).tril()
+    mask = causal[None] & keys_ok[:, None, :]
+    # A pad query must see something or its keys and values turn into NaN; it sees itself.
+    mask |= torch.eye(width, dtype=torch.bool, device=device)[None] & ~keys_ok[:, :, None]
+    hidden = runner.forward(
+        batch.to(device),
+        positions,
+        mask[:, None],
+        cache,
+        rows=slice(rows.start, rows.stop),
+        column=first,
+        first=first,
+    )
+    return runner.logits(hidden[:, -1, :])
+
+
+def _decode_batch_runner(
+    runner,
+    tokenizer,
+    prompts: list[str],
+    max_new_tokens: int,
+    stop: list[str],
+    on_done,
+    sampling: Sampling | None = None,
+    generators=None,
+    prefill_rows: int = 8,
+) -> list[str]:
+    """``_decode_batch`` on ``LlamaRunner``: one preallocated cache for the whole batch, keys
+    and values written in place, finished rows replaced by the last live ones."""
+    import torch
+
+    ids = tokenizer(prompts, add_special_tokens=False).input_ids
+    order = sorted(range(len(prompts)), key=lambda i: len(ids[i]), reverse=True)
+    ids = [ids[i] for i in order]
+    end = len(ids[0])  # prompts end at this column; answers are written after it
+    cache = runner.new_cache(len(ids), end + max_new_tokens)
+    for row, tokens_ in enumerate(ids):
+        cache.start[row] = end - len(tokens_)
+        cache.valid[row, end - len(tokens_) :] = True
+    pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0
+    # Prompts of similar length are prefilled together, so padding costs little.
+    logits = torch.cat(
+        [
+            _prefill_group(
+                runner, cache, ids, range(g, min(g + prefill_rows, len(ids))), pad_id, end
+            )
+            for g in range(0, len(ids), prefill_rows)
+        ]
+    )
+    stop_ids = _stop_token_ids(tokenizer)
+    rows = list(order)  # original index of the prompt in each live cache row
+    tokens: list[list[int]] = [[] for _ in prompts]
+    outputs: list[str] = [""] * len(prompts)
+    for step in range(max_new_tokens):
+        chosen = _choose(logits, rows, sampling, generators)
+        keep = []
+        for slot, index in enumerate(rows):
+            if _advance(
+                tokenizer, tokens[index], int(chosen[slot]), stop_ids, stop, step, max_new_tokens
+            ):
+                outputs[index] = truncate_at_stop(
+                    tokenizer.decode(tokens[index], skip_special_tokens=True), stop
+                )
+                on_done()
+            else:
+                keep.append(slot)
+        if not keep:
+            break
+        if len(keep) < len(rows):
+            # Live rows beyond the new count move into the freed rows below it: only they
+            # are copied, not the whole cache.
+            live = len(keep)
+            kept = set(keep)
+            holes = [slot for slot in range(live) if slot not in kept]
+            movers = [slot for slot in keep if slot >= live]
+            if holes:
+                device = cache.valid.device
+                cache.move_rows(
+                    torch.tensor(holes, device=device), torch.tensor(movers, device=device)
+                )
+            slots = list(range(live))
+            for hole, mover in zip(holes, movers, strict=True):
+                slots[hole] = mover
+            chosen = chosen[torch.tensor(slots, device=chosen.device)]
+            rows = [rows[slot] for slot in slots]
+        live = len(rows)
+        column = end + step
+        first = int(cache.start[:live].min())
+        positions = (column - cache.start[:live])[:, None]
+        mask = cache.valid[:live, None, None, first : column + 1]
+        hidden = runner.forward(
+            chosen[:, None], positions, mask, cache, rows=slice(0, live), column=column, first=first
+        )
+        logits = runner.logits(hidden[:, -1, :])
+    return outputs
+
+
 def generate_greedy(
     model,
     tokenizer,
@@ -103,24 +266,80 @@ def generate_greedy(
     batch_size: int,
     stop: list[str],
     description: str = "generating",
+    sampling: Sampling | None = None,
+    seeds: Sequence[int] | None = None,
+    engine: str | LlamaRunner = "auto",
 ) -> list[str]:
-    """Greedy continuations of ``prompts`` (in their order), cut at the first stop string."""
+    """Greedy continuations of ``prompts`` (in their order), cut at the first stop string.
+
+    With ``sampling`` (see :func:`generate_sampled`) each prompt is drawn with its own seed.
+    ``engine``: "runner" decodes with ``LlamaRunner`` (preallocated cache, oneDNN linears on
+    CPU), "transformers" with the model's own forward, "auto" with the runner when the model
+    is one it supports; a ``LlamaRunner`` instance is used as given.
+    """
     import torch
 
+    from promgate.models.llama_runner import LlamaRunner
+
+    if sampling is not None and (seeds is None or len(seeds) != len(prompts)):
+        raise ValueError("sampling needs one seed per prompt")
+    if isinstance(engine, LlamaRunner):
+        runner = engine
+    elif engine == "runner" or (engine == "auto" and LlamaRunner.supports(model)):
+        runner = LlamaRunner(model)
+    elif engine in ("auto", "transformers"):
+        runner = None
+    else:
+        raise ValueError(f"engine must be auto, runner or transformers, got {engine!r}")
     order = sorted(range(len(prompts)), key=lambda i: len(prompts[i]), reverse=True)
     outputs: list[str] = [""] * len(prompts)
     with progress_bar("prompts") as bar, torch.inference_mode():
         task = bar.add_task(description, total=len(prompts))
         for start in range(0, len(order), batch_size):
             chunk = order[start : start + batch_size]
-            texts = _decode_batch(
-                model,
+            generators = None
+            if sampling is not None and seeds is not None:
+                device = getattr(model, "device", "cpu")  # draws happen where the logits are
+                generators = [torch.Generator(device).manual_seed(seeds[i]) for i in chunk]
+            texts = (_decode_batch if runner is None else _decode_batch_runner)(
+                model if runner is None else runner,
                 tokenizer,
                 [prompts[i] for i in chunk],
                 max_new_tokens,
                 stop,
                 on_done=lambda: bar.advance(task),
+                sampling=sampling,
+                generators=generators,
             )
             for index, text in zip(chunk, texts, strict=True):
                 outputs[index] = text
     return outputs
+
+
+def generate_sampled(
+    model,
+    tokenizer,
+    prompts: list[str],
+    seeds: Sequence[int],
+    *,
+    sampling: Sampling,
+    max_new_tokens: int,
+    batch_size: int,
+    stop: list[str],
+    description: str = "sampling",
+) -> list[str]:
+    """One sampled continuation per prompt; the same prompt and seed give the same text.
+
+    n samples of a prompt are n entries of ``prompts`` with n seeds.
+    """
+    return generate_greedy(
+        model,
+        tokenizer,
+        prompts,
+        max_new_tokens=max_new_tokens,
+        batch_size=batch_size,
+        stop=stop,
+        description=description,
+        sampling=sampling,
+        seeds=seeds,
+    )

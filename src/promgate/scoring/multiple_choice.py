@@ -13,9 +13,13 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from promgate.data.schema import Item
 from promgate.progress import progress_bar
+
+if TYPE_CHECKING:
+    from promgate.models.llama_runner import LlamaRunner
 
 
 @dataclass
@@ -54,7 +58,7 @@ class ChoiceScores:
 
     @property
     def prediction_norm(self) -> int:
-        """acc_norm: log-likelihood per byte of the continuation."""
+        """acc_norm as lm-eval computes it: log-likelihood per character of the choice."""
         norm = [
             lp / max(n, 1) for lp, n in zip(self.logprobs, self.continuation_chars, strict=True)
         ]
@@ -65,6 +69,11 @@ class ChoiceScores:
         top = max(self.logprobs)
         weights = [math.exp(lp - top) for lp in self.logprobs]
         return weights[self.prediction] / sum(weights)
+
+
+def choice_length(continuation: str) -> int:
+    """lm-eval's acc_norm length: characters of the choice, without the " " target delimiter."""
+    return len(continuation.removeprefix(" "))
 
 
 def encode_pair(tokenizer, context: str, continuation: str) -> tuple[list[int], list[int]]:
@@ -142,36 +151,121 @@ def _batch_tensors(batch: list[PackedRow], pad_id: int):
     return ids, positions, mask[:, None]
 
 
-def score_requests(
-    model, tokenizer, requests: list[ChoiceRequest], batch_size: int, description: str = "scoring"
-) -> dict[tuple[int, int], float]:
-    """Sum of continuation log-probabilities for every (item, choice) request."""
+def batches(rows: list[PackedRow], max_rows: int, max_tokens: int) -> list[list[PackedRow]]:
+    """Consecutive rows (longest first) while the padded batch stays within ``max_tokens``.
+
+    A fixed number of rows pads every row to the batch's longest; a token budget puts few
+    long rows or many short ones together, so the padded size follows the real one.
+    """
+    out: list[list[PackedRow]] = []
+    for row in rows:
+        if out and len(out[-1]) < max_rows and (len(out[-1]) + 1) * out[-1][0].length <= max_tokens:
+            out[-1].append(row)
+        else:
+            out.append([row])
+    return out
+
+
+def _targets(batch: list[PackedRow]):
+    """For every request, where its log-probabilities are read in the batch's scored
+    positions (rows' trailing ``scored`` positions, concatenated) and which tokens."""
+    where, offset = [], 0
+    for row in batch:
+        cursor = offset + 1  # offset is the row's last context token
+        for request in row.requests:
+            cont = request.continuation_ids
+            where.append((request, [offset, *range(cursor, cursor + len(cont) - 1)], cont))
+            cursor += len(cont) - 1
+        offset += row.scored
+    return where
+
+
+def _score_batch_runner(runner, batch: list[PackedRow], pad_id: int, scores: dict) -> None:
     import torch
 
+    ids, positions, mask = (t.to(runner.device) for t in _batch_tensors(batch, pad_id))
+    hidden = runner.forward(ids, positions, mask)
+    width = ids.shape[1]
+    # The LM head and the softmax over the vocabulary run on the scored positions only.
+    scored = torch.cat([hidden[r, width - row.scored :] for r, row in enumerate(batch)])
+    logprobs = torch.cat(
+        [
+            torch.log_softmax(runner.logits(chunk).float(), dim=-1)
+            for chunk in scored.split(_LOGIT_CHUNK)
+        ]
+    )
+    for request, where, cont in _targets(batch):
+        picked = logprobs[torch.tensor(where), torch.tensor(cont)]
+        scores[(request.item_index, request.choice_index)] = float(picked.sum())
+
+
+def _score_batch_transformers(model, batch: list[PackedRow], pad_id: int, scores: dict) -> None:
+    import torch
+
+    device = next(model.parameters()).device
+    ids, positions, mask = (t.to(device) for t in _batch_tensors(batch, pad_id))
+    keep = max(row.scored for row in batch)
+    logits = model(
+        input_ids=ids, attention_mask=mask, position_ids=positions, logits_to_keep=keep
+    ).logits
+    logprobs = torch.log_softmax(logits.float(), dim=-1)
+    for r, row in enumerate(batch):
+        # Index in the kept logits of this row's last context token.
+        last_context = keep - row.scored
+        cursor = last_context + 1
+        for request in row.requests:
+            cont = request.continuation_ids
+            where = [last_context, *range(cursor, cursor + len(cont) - 1)]
+            cursor += len(cont) - 1
+            picked = logprobs[r, torch.tensor(where), torch.tensor(cont)]
+            scores[(request.item_index, request.choice_index)] = float(picked.sum())
+
+
+_LOGIT_CHUNK = 512  # scored positions per LM-head call: 512 x 49k fp32 logits is ~100 MB
+BATCH_TOKENS = 2048  # padded tokens per forward pass on the runner
+
+
+def score_requests(
+    model,
+    tokenizer,
+    requests: list[ChoiceRequest],
+    batch_size: int,
+    description: str = "scoring",
+    engine: str | LlamaRunner = "auto",
+) -> dict[tuple[int, int], float]:
+    """Sum of continuation log-probabilities for every (item, choice) request.
+
+    ``engine`` as in ``promgate.scoring.generate.generate_greedy``. On ``LlamaRunner`` a batch
+    holds as many rows as fit in ``BATCH_TOKENS`` padded tokens (a longer row goes alone); on
+    the model's own forward, ``batch_size`` rows.
+    """
+    import torch
+
+    from promgate.models.llama_runner import LlamaRunner
+
+    if isinstance(engine, LlamaRunner):
+        runner = engine
+    elif engine == "runner" or (engine == "auto" and LlamaRunner.supports(model)):
+        runner = LlamaRunner(model)
+    elif engine in ("auto", "transformers"):
+        runner = None
+    else:
+        raise ValueError(f"engine must be auto, runner or transformers, got {engine!r}")
     max_length = int(getattr(model.config, "max_position_embeddings", 2048))
     rows = pack_requests(requests, max_length)
     pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0
+    if runner is None:
+        groups = [rows[i : i + batch_size] for i in range(0, len(rows), batch_size)]
+    else:
+        groups = batches(rows, max_rows=len(rows), max_tokens=BATCH_TOKENS)
     scores: dict[tuple[int, int], float] = {}
     with progress_bar("seq") as bar, torch.inference_mode():
         task = bar.add_task(description, total=len(rows))
-        for start in range(0, len(rows), batch_size):
-            batch = rows[start : start + batch_size]
-            ids, positions, mask = _batch_tensors(batch, pad_id)
-            keep = max(row.scored for row in batch)
-            logits = model(
-                input_ids=ids, attention_mask=mask, position_ids=positions, logits_to_keep=keep
-            ).logits
-            logprobs = torch.log_softmax(logits.float(), dim=-1)
-            for r, row in enumerate(batch):
-                # Index in the kept logits of this row's last context token.
-                last_context = keep - row.scored
-                cursor = last_context + 1
-                for request in row.requests:
-                    cont = request.continuation_ids
-                    where = [last_context, *range(cursor, cursor + len(cont) - 1)]
-                    cursor += len(cont) - 1
-                    picked = logprobs[r, torch.tensor(where), torch.tensor(cont)]
-                    scores[(request.item_index, request.choice_index)] = float(picked.sum())
+        for batch in groups:
+            if runner is None:
+                _score_batch_transformers(model, batch, pad_id, scores)
+            else:
+                _score_batch_runner(runner, batch, pad_id, scores)
             bar.advance(task, len(batch))
     return scores
 
@@ -187,7 +281,7 @@ def score_items(
         out.append(
             ChoiceScores(
                 logprobs=[scores[(index, c)] for c in range(len(pairs))],
-                continuation_chars=[len(cont.encode("utf-8")) for _, cont in pairs],
+                continuation_chars=[choice_length(cont) for _, cont in pairs],
             )
         )
     return out

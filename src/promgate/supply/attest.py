@@ -24,9 +24,9 @@ from promgate.gates.report import GateReport
 from promgate.io import atomic_write_bytes, atomic_write_text, read_json, sha256_file, write_json
 from promgate.supply import layout as L
 from promgate.supply.decision import DecisionRecord, build_decision, package_versions
-from promgate.supply.dsse import sign_statement, statement_bytes
+from promgate.supply.dsse import statement_bytes
 from promgate.supply.gitinfo import revision
-from promgate.supply.keys import SigningKey, public_pem, resolve_signing_key
+from promgate.supply.keys import SigningKey
 from promgate.supply.mlbom import build_mlbom
 from promgate.supply.provenance import (
     ROLE_INPUT,
@@ -39,6 +39,7 @@ from promgate.supply.readme import render_readme
 from promgate.supply.sbom import environment_sbom
 from promgate.supply.secret_scan import ScanReport, scan_files, scan_text
 from promgate.supply.sign import sign_subject
+from promgate.supply.signer import KeySigner, Signer, resolve_signer
 from promgate.supply.vsa import build_vsa
 
 
@@ -112,11 +113,11 @@ class _Run:
     params: dict[str, Any]
     candidates: list[str]
     gate: GateReport
-    key: SigningKey
+    identity: Signer
     timings: dict[str, float] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        self.signer = self.key.describe()
+        self.signer = self.identity.describe()
         self.git = revision(self.root)
         self.versions = package_versions()
         self.started = utc_now()
@@ -155,7 +156,8 @@ class _Run:
             signer=self.signer,
         )
         write_json(root / L.DECISION, record.model_dump(mode="json"))
-        atomic_write_bytes(root / L.PUBLIC_KEY, public_pem(self.key.public_key))
+        for name, (_, content) in self.identity.public_files().items():
+            atomic_write_bytes(root / L.ATTESTATIONS / name, content)
         return record
 
     def scan(self) -> ScanReport:
@@ -166,9 +168,10 @@ class _Run:
             return scan_files((rel, self.root / rel) for rel in texts)
 
     def sign(self, subjects: list[L.Subject]) -> None:
+        config = self.identity.signing_config()
         with self.step("sign_subjects"):
             for subject in subjects:
-                sign_subject(self.root / subject.path, self.root / subject.signature, self.key)
+                sign_subject(self.root / subject.path, self.root / subject.signature, config)
 
     def provenance(self, subjects: list[L.Subject], scan: ScanReport) -> None:
         root = self.root
@@ -176,7 +179,8 @@ class _Run:
             file_descriptor(root, s.signature, signs=s.path, subject=s.name, kind=s.kind)
             for s in subjects
         ]
-        byproducts.append(file_descriptor(root, L.PUBLIC_KEY, role="public key"))
+        for name, (role, _) in self.identity.public_files().items():
+            byproducts.append(file_descriptor(root, f"{L.ATTESTATIONS}/{name}", role=role))
         statement = build_provenance(
             subjects=[d for s in subjects for d in tree_descriptors(root, s.path)],
             params=self.params,
@@ -208,11 +212,17 @@ class _Run:
     def _sign_statement(self, rel: str, statement: dict[str, Any], scan: ScanReport) -> None:
         # Statements exist only in memory until signed: scan the exact bytes first.
         scan_text(rel, statement_bytes(statement).decode("utf-8"), scan)
-        write_json(self.root / rel, sign_statement(statement, self.key))
+        write_json(self.root / rel, self.identity.sign_dsse(statement_bytes(statement)))
 
 
-def run_attest(root: Path, *, key: SigningKey | None = None) -> AttestSummary:
-    """Attest the evidence under ``root``; ``key`` defaults to the configured or dev key."""
+def run_attest(
+    root: Path, *, key: SigningKey | None = None, signer: Signer | None = None
+) -> AttestSummary:
+    """Attest the evidence under ``root``.
+
+    ``signer`` defaults to the configured one (``promgate.supply.signer``); ``key`` is
+    shorthand for key-based signing with that key.
+    """
     root = Path(root).resolve()
     params = load_raw_params(root)
     candidates = L.candidate_ids(list(params.get("seeds") or []))
@@ -225,7 +235,8 @@ def run_attest(root: Path, *, key: SigningKey | None = None) -> AttestSummary:
     shutil.rmtree(out, ignore_errors=True)
     out.mkdir(parents=True)
     try:
-        run = _Run(root, params, candidates, gate, key or resolve_signing_key(root))
+        identity = signer or (KeySigner(key) if key else resolve_signer(root))
+        run = _Run(root, params, candidates, gate, identity)
         with run.step("total"):
             run.boms()
             record = run.decision(evidence)

@@ -2,6 +2,8 @@
 
 Wire them into the main parser with ``register(subparsers)``. Exit codes: 6 verification
 failed (the first mismatch is named), 7 a secret was found, 8 promotion refused.
+``verify`` and ``promote`` take what to trust: ``--public-key`` (key-signed evidence),
+``--certificate-chain`` (certificate-signed) or ``--identity`` + ``--oidc-issuer`` (Sigstore).
 """
 
 from __future__ import annotations
@@ -15,10 +17,23 @@ from pathlib import Path
 from promgate.supply import layout as L
 
 
+def _trust(args: argparse.Namespace):
+    from promgate.supply.trust import Trust
+
+    return Trust(
+        public_key=args.public_key,
+        certificate_chain=tuple(args.certificate_chain or ()),
+        identity=args.identity,
+        oidc_issuer=args.oidc_issuer,
+        sigstore_staging=args.sigstore_staging,
+        sigstore_trust_config=args.sigstore_trust_config,
+    )
+
+
 def _verify(args: argparse.Namespace) -> int:
     from promgate.supply.verify import verify_attestations
 
-    report = verify_attestations(Path(args.root), args.public_key)
+    report = verify_attestations(Path(args.root), trust=_trust(args))
     if args.json:
         print(json.dumps(report.to_json(), indent=2))
     else:
@@ -30,7 +45,7 @@ def _verify(args: argparse.Namespace) -> int:
             dev = ", DEVELOPMENT key" if report.development_key else ""
             print(
                 f"verified: {len(report.checks)} checks passed; decision {report.decision}; "
-                f"key {report.key_fingerprint[:16]}… ({report.key_source}{dev})"
+                f"{report.signing_method}-signed, {report.trusted} ({report.key_source}{dev})"
             )
     report.raise_first()
     return 0
@@ -48,7 +63,7 @@ def _promote(args: argparse.Namespace) -> int:
         version=args.version,
         bump=args.bump,
         reason=args.reason,
-        public_key=args.public_key,
+        trust=_trust(args),
     )
     print(summary(entry))
     print(f"tags: {', '.join(entry['tags'])}; commit {L.LEDGER} and push the tags")
@@ -94,11 +109,30 @@ def _common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--public-key", type=Path, default=None, help="PEM public key to trust")
 
 
+def _trust_flags(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--certificate-chain",
+        type=Path,
+        action="append",
+        metavar="FILE",
+        help="PEM CA certificates to trust for certificate-signed evidence (repeatable)",
+    )
+    parser.add_argument("--identity", help="Sigstore keyless: the signer identity to expect")
+    parser.add_argument("--oidc-issuer", help="Sigstore keyless: the OIDC issuer to expect")
+    parser.add_argument(
+        "--sigstore-staging", action="store_true", help="Sigstore keyless: staging instance"
+    )
+    parser.add_argument(
+        "--sigstore-trust-config", type=Path, help="Sigstore keyless: a client trust config file"
+    )
+
+
 def register(subparsers: argparse._SubParsersAction) -> None:
     verify = subparsers.add_parser(
         "verify", help="check every signature, digest and statement offline; recompute the gate"
     )
     _common(verify)
+    _trust_flags(verify)
     verify.add_argument("--json", action="store_true", help="print the full report as JSON")
     verify.set_defaults(func=_verify)
 
@@ -106,6 +140,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "promote", help="register a verified GO candidate (GTO tag) and assign it a stage"
     )
     _common(promote)
+    _trust_flags(promote)
     promote.add_argument("--candidate", help="which GO candidate (required if several)")
     promote.add_argument("--artifact", default="model")
     promote.add_argument("--stage", default="prod")

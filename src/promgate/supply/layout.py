@@ -10,7 +10,12 @@ from dataclasses import dataclass
 from promgate.pipeline import BASELINE_ID, candidate_id
 
 ATTESTATIONS = "attestations"
-PUBLIC_KEY = f"{ATTESTATIONS}/signing-key.pub.pem"
+# What a verifier needs besides the bundles, by signing method (none for Sigstore keyless:
+# its bundles carry the certificate, and the identity to expect is the verifier's to say).
+PUBLIC_KEY_FILE = "signing-key.pub.pem"
+CHAIN_FILE = "signing-chain.pem"
+PUBLIC_KEY = f"{ATTESTATIONS}/{PUBLIC_KEY_FILE}"
+SIGNING_CHAIN = f"{ATTESTATIONS}/{CHAIN_FILE}"
 SIGNATURES = f"{ATTESTATIONS}/signatures"
 DECISION = f"{ATTESTATIONS}/decision.json"
 ENV_SBOM = f"{ATTESTATIONS}/sbom/environment.cdx.json"
@@ -28,6 +33,15 @@ PREPARED_DIR = "data/prepared"
 RESULTS = "results"
 CANDIDATES = "models/candidates"
 PARAMS = "params.yaml"
+
+# The supply_check stage (before the gate): its evidence for the policy's supply_chain gate,
+# and what it made to get there (environment SBOM, checkpoint signatures, secret scan).
+SUPPLY_CHAIN_JSON = "metrics/supply_chain.json"
+SUPPLY_DIR = "supply"
+SUPPLY_SBOM = f"{SUPPLY_DIR}/sbom/environment.cdx.json"
+SUPPLY_SIGNATURES = f"{SUPPLY_DIR}/signatures"
+SUPPLY_SECRET_SCAN = f"{SUPPLY_DIR}/secret-scan.json"
+BASE_MODEL = "models/base"
 
 LEDGER = "registry/ledger.jsonl"
 DEV_KEY_DIR = ".promgate/keys"

@@ -20,7 +20,7 @@ from cyclonedx.output.json import JsonV1Dot6
 from promgate import __version__
 from promgate.gates.report import CandidateReport, GateReport
 from promgate.io import read_json, sha256_file
-from promgate.train.lora import TRAIN_CARD_FILE
+from promgate.train.candidate import TRAIN_CARD_FILE
 
 ADAPTER_WEIGHTS = "adapter_model.safetensors"
 
@@ -129,7 +129,12 @@ def _top(gate: GateReport, signer: dict[str, Any]) -> Component:
                 "decision": gate.decision,
                 "policy": f"{gate.policy.name}@{gate.policy.version}",
                 "policy-sha256": gate.policy.sha256,
-                "signing-key-sha256": signer["key_fingerprint_sha256"],
+                "signing-method": signer.get("mode", "key"),
+                "signing-key-sha256": signer.get("key_fingerprint_sha256"),
+                "signing-certificate-sha256": signer.get("certificate", {}).get(
+                    "certificate_sha256"
+                ),
+                "signing-identity": signer.get("identity"),
                 "signing-development-key": str(signer["development_key"]).lower(),
             }
         ),

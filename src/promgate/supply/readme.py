@@ -17,17 +17,17 @@ def render_readme(record: DecisionRecord, subjects: list[L.Subject], signer: dic
         lines += [f"> **{signer['notice']}**", ""]
     policy = f"{record.policy.name}@{record.policy.version}"
     judged = ", ".join(f"`{c}` {d}" for c, d in record.candidates.items())
-    fp = signer["key_fingerprint_sha256"]
+    signed_by, trust_flag, check_one = _method(signer)
     lines += [
         f"Decision **{record.decision}** under policy `{policy}` (baseline `{record.baseline}`;"
         f" candidates {judged}).",
         "",
-        f"Signing key: ECDSA, sha256 of the PEM public key `{fp}` (`{L.PUBLIC_KEY}`).",
+        f"Signed by: {signed_by}.",
         "",
-        "## Check everything (offline)",
+        "## Check everything",
         "",
         "```bash",
-        "promgate verify --public-key <the key you trust>",
+        f"promgate verify {trust_flag}",
         "```",
         "",
         "It checks every signature and digest below and both in-toto statements, then recomputes",
@@ -38,11 +38,8 @@ def render_readme(record: DecisionRecord, subjects: list[L.Subject], signer: dic
         "",
         "```bash",
     ]
-    pub = L.PUBLIC_KEY
     for s in subjects:
-        lines.append(
-            f"model_signing verify key {s.path} --signature {s.signature} --public_key {pub}"
-        )
+        lines.append(f"model_signing verify {check_one.format(path=s.path, sig=s.signature)}")
     lines += [
         "```",
         "",
@@ -60,3 +57,31 @@ def render_readme(record: DecisionRecord, subjects: list[L.Subject], signer: dic
         "",
     ]
     return "\n".join(lines)
+
+
+def _method(signer: dict[str, Any]) -> tuple[str, str, str]:
+    """(who signed, the verify flag that pins them, the model_signing verify arguments)."""
+    mode = signer.get("mode", "key")
+    if mode == "certificate":
+        cert = signer["certificate"]
+        return (
+            f"X.509 certificate `{cert['subject']}` issued by `{cert['issuer']}` (sha256 "
+            f"`{cert['certificate_sha256']}`); the chain it was signed with is `{L.SIGNING_CHAIN}`",
+            "--certificate-chain <the CA certificates you trust>",
+            "certificate {path} --signature {sig} --certificate_chain <trusted CA PEM>",
+        )
+    if mode == "sigstore":
+        return (
+            f"Sigstore keyless, identity `{signer['identity']}` from `{signer['oidc_issuer']}`"
+            " (a short-lived Fulcio certificate and a Rekor entry per signature; checking"
+            " needs network or a trust config)",
+            f"--identity {signer['identity']} --oidc-issuer {signer['oidc_issuer']}",
+            f"sigstore {{path}} --signature {{sig}} --identity {signer['identity']} "
+            f"--identity_provider {signer['oidc_issuer']}",
+        )
+    return (
+        f"ECDSA key, sha256 of the PEM public key `{signer['key_fingerprint_sha256']}`"
+        f" (`{L.PUBLIC_KEY}`); checking is offline",
+        "--public-key <the key you trust>",
+        f"key {{path}} --signature {{sig}} --public_key {L.PUBLIC_KEY}",
+    )

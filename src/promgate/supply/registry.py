@@ -23,6 +23,7 @@ from promgate.supply.decision import DecisionRecord
 from promgate.supply.errors import PromotionRefusedError
 from promgate.supply.gitinfo import git, uncommitted
 from promgate.supply.keys import SigningKey, load_public_key, resolve_signing_key
+from promgate.supply.trust import Trust
 from promgate.supply.verify import verify_attestations
 
 DEFAULT_ARTIFACT = "model"
@@ -98,10 +99,14 @@ def promote(
     reason: str = "",
     public_key: Path | None = None,
     key: SigningKey | None = None,
+    trust: Trust | None = None,
 ) -> dict[str, Any]:
-    """Verify, refuse anything but GO, tag the commit, assign the stage, record it signed."""
+    """Verify, refuse anything but GO, tag the commit, assign the stage, record it signed.
+
+    ``trust`` is what the attestations are verified against (``public_key`` is shorthand).
+    """
     root = Path(root).resolve()
-    verify_attestations(root, public_key).raise_first()
+    verify_attestations(root, public_key, trust=trust).raise_first()
     record = DecisionRecord.model_validate_json((root / L.DECISION).read_bytes())
     if record.decision is not Decision.GO:
         raise PromotionRefusedError(

@@ -1,8 +1,8 @@
 """model_signing signatures over one file or one folder (a Sigstore bundle per subject).
 
-The bundles are exactly what ``model_signing sign key`` writes, so ``model_signing verify
-key PATH --signature SIG --public_key PUB`` checks any of them without promgate. Hashing uses
-the library defaults (per-file sha256; git metadata files ignored), which the CLI assumes.
+The bundles are exactly what ``model_signing sign key|certificate|sigstore`` writes, so
+``model_signing verify ...`` checks any of them without promgate. Hashing uses the library
+defaults (per-file sha256; git metadata files ignored), which the CLI assumes.
 """
 
 from __future__ import annotations
@@ -15,17 +15,14 @@ import model_signing
 
 from promgate.io import sha256_file
 from promgate.supply.errors import SupplyChainError
-from promgate.supply.keys import SigningKey
 
 # model_signing skips these inside a folder by default; the diagnosis must skip them too.
 _IGNORED = {".git", ".gitattributes", ".github", ".gitignore"}
 
 
-def sign_subject(subject: Path, signature: Path, key: SigningKey) -> None:
+def sign_subject(subject: Path, signature: Path, config: model_signing.signing.Config) -> None:
+    """Sign ``subject`` with a signing config (``Signer.signing_config()``)."""
     signature.parent.mkdir(parents=True, exist_ok=True)
-    config = model_signing.signing.Config().use_elliptic_key_signer(
-        private_key=key.path, password=key.password
-    )
     try:
         config.sign(subject, signature)
     except ValueError as exc:
@@ -69,10 +66,15 @@ def _diagnose(subject: Path, signature: Path, shown: str) -> str:
 
 
 def verify_subject(
-    subject: Path, signature: Path, public_key: Path, *, shown: str | None = None
+    subject: Path,
+    signature: Path,
+    config: model_signing.verifying.Config,
+    *,
+    shown: str | None = None,
 ) -> str | None:
-    """None when the signature verifies with ``public_key`` and matches the files; else why.
+    """None when the signature verifies under ``config`` and matches the files; else why.
 
+    ``config`` is a fresh model_signing verifying config (``Verifier.model_signing_config()``);
     ``shown`` is how the subject is named in the answer (e.g. relative to the repository).
     """
     shown = shown or subject.as_posix()
@@ -80,7 +82,6 @@ def verify_subject(
         return f"{signature.name}: signature file is missing"
     if not subject.exists():
         return f"{shown}: signed subject is missing"
-    config = model_signing.verifying.Config().use_elliptic_key_verifier(public_key=public_key)
     try:
         config.verify(subject, signature)
     except ValueError as exc:
@@ -90,8 +91,10 @@ def verify_subject(
         if message.startswith("Key mismatch"):
             return "signed with a different key than the one given"
         return f"invalid signature bundle ({message.splitlines()[0]})"
-    except Exception as exc:  # cryptography's InvalidSignature, protobuf parse errors
+    except Exception as exc:  # cryptography's InvalidSignature, OpenSSL, protobuf, sigstore
         name = type(exc).__name__
         detail = str(exc).splitlines()[0] if str(exc) else "the signature does not verify"
+        if name == "X509StoreContextError":
+            return f"the signing certificate does not chain to a trusted certificate ({detail})"
         return f"signature does not verify ({name}: {detail})"
     return None

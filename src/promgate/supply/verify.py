@@ -1,14 +1,16 @@
 """``promgate verify``: every signature, digest and statement, then the gate recomputed.
 
-Offline. The signed SLSA provenance is the root: once its signature verifies with the
-public key, it lists every output (with digests), every input, and every model_signing
-signature to check. The first failure is the one reported; the rest are listed after it.
+The signed SLSA provenance is the root: once its signature verifies (with the public key,
+the CA chain, or the Sigstore identity, ``promgate.supply.trust``), it lists every output
+(with digests), every input, and every model_signing signature to check. Key- and
+certificate-signed evidence is checked offline; Sigstore keyless needs Sigstore's trusted root.
+The first failure is the one reported; the rest are listed after it.
 """
 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -18,9 +20,8 @@ from promgate.gates.report import GateReport
 from promgate.io import sha256_file
 from promgate.supply import layout as L
 from promgate.supply.decision import DecisionRecord
-from promgate.supply.dsse import DsseError, open_statement
-from promgate.supply.errors import VerificationError
-from promgate.supply.keys import fingerprint, load_public_key
+from promgate.supply.dsse import DsseError, bundle_method, parse_statement
+from promgate.supply.errors import SupplyChainError, VerificationError
 from promgate.supply.provenance import PREDICATE_TYPE as SLSA_PROVENANCE
 from promgate.supply.provenance import ROLE_CODE, ROLE_INPUT
 from promgate.supply.recompute import (
@@ -30,7 +31,11 @@ from promgate.supply.recompute import (
     recomputed_outputs,
 )
 from promgate.supply.sign import verify_subject
+from promgate.supply.trust import Trust, Verifier, resolve_verifier
 from promgate.supply.vsa import PREDICATE_TYPE as SLSA_VSA
+
+# Byproducts that are trust material rather than signatures: role -> check name.
+_TRUST_FILES = {"public key": "digest:public-key", "certificate chain": "digest:certificate-chain"}
 
 
 @dataclass
@@ -42,6 +47,8 @@ class Check:
 
 @dataclass
 class VerifyReport:
+    signing_method: str | None = None
+    trusted: str = ""  # the key, CA or identity the signatures were checked against
     key_fingerprint: str = ""
     key_source: str = ""
     development_key: bool | None = None
@@ -70,6 +77,8 @@ class VerifyReport:
         return {
             "ok": self.ok,
             "decision": self.decision,
+            "signing_method": self.signing_method,
+            "trusted": self.trusted,
             "key_fingerprint_sha256": self.key_fingerprint,
             "key_source": self.key_source,
             "development_key": self.development_key,
@@ -100,30 +109,42 @@ def _load_bundle(root: Path, rel: str) -> dict[str, Any]:
 
 
 def verify_attestations(
-    root: Path, public_key: Path | None = None, *, recompute: bool = True
+    root: Path,
+    public_key: Path | None = None,
+    *,
+    trust: Trust | None = None,
+    recompute: bool = True,
 ) -> VerifyReport:
-    """Check the attestations under ``root``; the report lists every check in order."""
+    """Check the attestations under ``root``; the report lists every check in order.
+
+    ``public_key`` is shorthand for ``Trust(public_key=...)``; with no trust given, the key
+    or chain the attestations ship is trusted (and the report says so).
+    """
     root = Path(root).resolve()
+    trust = trust or Trust()
+    if public_key is not None:
+        trust = replace(trust, public_key=Path(public_key))
     report = VerifyReport()
     if not (root / L.PROVENANCE).is_file():
         report.add("attestations", f"{L.PROVENANCE} not found: run the attest stage first")
         return report
-    key_path = Path(public_key) if public_key else root / L.PUBLIC_KEY
-    report.key_source = "given" if public_key else f"shipped ({L.PUBLIC_KEY})"
-    if not public_key:
-        report.notes.append(
-            "trusting the public key shipped with the attestations: this proves the evidence is "
-            "unchanged since signing, not who signed it; pass --public-key to pin a key"
-        )
     try:
-        key = load_public_key(key_path)
-    except Exception as exc:
-        report.add("key", str(exc))
+        bundle = _load_bundle(root, L.PROVENANCE)
+        report.signing_method = bundle_method(bundle)
+        verifier, notes = resolve_verifier(report.signing_method, trust, root / L.ATTESTATIONS)
+    except DsseError as exc:
+        report.add("statement:provenance", f"{L.PROVENANCE}: {exc}")
         return report
-    report.key_fingerprint = fingerprint(key)
+    except SupplyChainError as exc:
+        report.add("trust", str(exc))
+        return report
+    report.notes += notes
+    report.trusted = verifier.anchor()
+    report.key_fingerprint = getattr(verifier, "fingerprint", "")
+    report.key_source = "given" if verifier.source == "given" else "shipped with the evidence"
 
     try:
-        provenance = open_statement(_load_bundle(root, L.PROVENANCE), key, SLSA_PROVENANCE)
+        provenance = parse_statement(verifier.open_bytes(bundle), SLSA_PROVENANCE)
     except DsseError as exc:
         report.add("statement:provenance", f"{L.PROVENANCE}: {exc}")
         return report
@@ -135,11 +156,12 @@ def verify_attestations(
         report.notes.append(f"signed with a DEVELOPMENT key: {signer.get('notice', '')}")
 
     params = predicate["buildDefinition"]["externalParameters"]["params"]
-    _check_signatures(root, key_path, predicate["runDetails"]["byproducts"], params, report)
+    _check_signatures(root, verifier, predicate["runDetails"]["byproducts"], params, report)
     _check_subjects(root, provenance["subject"], report)
+    _check_supply_evidence(root, report)
     _check_inputs(root, predicate["buildDefinition"]["resolvedDependencies"], report)
     decision = _check_decision(root, report)
-    _check_vsa(root, key, decision, report)
+    _check_vsa(root, verifier, decision, report)
     if recompute and not report.failures:
         _check_recompute(root, params, report)
     return report
@@ -147,7 +169,7 @@ def verify_attestations(
 
 def _check_signatures(
     root: Path,
-    key_path: Path,
+    verifier: Verifier,
     byproducts: list[dict[str, Any]],
     params: dict[str, Any],
     report: VerifyReport,
@@ -166,12 +188,14 @@ def _check_signatures(
         if problem:
             report.add(name, f"{entry['name']}: signature file changed ({problem})")
             continue
-        problem = verify_subject(root / subject.path, sig, key_path, shown=subject.path)
+        config = verifier.model_signing_config()
+        problem = verify_subject(root / subject.path, sig, config, shown=subject.path)
         report.add(name, problem, f"{subject.path} matches {entry['name']}")
     for entry in byproducts:
-        if entry.get("annotations", {}).get("role") == "public key":
+        check = _TRUST_FILES.get(entry.get("annotations", {}).get("role"))
+        if check:
             problem = _digest_problem(root / entry["name"], entry["digest"]["sha256"])
-            report.add("digest:public-key", f"{entry['name']}: {problem}" if problem else None)
+            report.add(check, f"{entry['name']}: {problem}" if problem else None)
 
 
 def _check_subjects(root: Path, subjects: list[dict[str, Any]], report: VerifyReport) -> None:
@@ -181,6 +205,34 @@ def _check_subjects(root: Path, subjects: list[dict[str, Any]], report: VerifyRe
         if (p := _digest_problem(root / s["name"], s["digest"]["sha256"]))
     ]
     report.add("digest:subjects", bad[0] if bad else None, f"{len(subjects)} files match")
+
+
+def _check_supply_evidence(root: Path, report: VerifyReport) -> None:
+    """The checkpoints the gate's supply-chain evidence describes are the ones attested.
+
+    ``metrics/supply_chain.json`` is signed with the rest of ``metrics/``; this binds the
+    digests it recorded before the gate to the checkpoints signed after it.
+    """
+    path = root / L.SUPPLY_CHAIN_JSON
+    if not path.is_file():
+        return  # the policy in force may not read it; the gate says BLOCKED if it does
+    try:
+        candidates = json.loads(path.read_text(encoding="utf-8"))["checkpoints"]["candidates"]
+        files = {
+            f"{entry['path']}/{name}": digest
+            for entry in candidates.values()
+            for name, digest in (entry.get("files") or {}).items()
+        }
+    except (json.JSONDecodeError, KeyError, TypeError, AttributeError) as exc:
+        report.add("supply:checkpoints", f"{L.SUPPLY_CHAIN_JSON}: unreadable ({exc!r})")
+        return
+    bad = [
+        f"{rel}: {p} (the gate's supply-chain evidence describes other files)"
+        for rel, digest in sorted(files.items())
+        if (p := _digest_problem(root / rel, digest))
+    ]
+    passed = f"{len(files)} checkpoint files match {L.SUPPLY_CHAIN_JSON}"
+    report.add("supply:checkpoints", bad[0] if bad else None, passed)
 
 
 def _check_inputs(root: Path, deps: list[dict[str, Any]], report: VerifyReport) -> None:
@@ -223,9 +275,11 @@ def _check_decision(root: Path, report: VerifyReport) -> DecisionRecord | None:
     return record
 
 
-def _check_vsa(root: Path, key: Any, record: DecisionRecord | None, report: VerifyReport) -> None:
+def _check_vsa(
+    root: Path, verifier: Verifier, record: DecisionRecord | None, report: VerifyReport
+) -> None:
     try:
-        vsa = open_statement(_load_bundle(root, L.VSA), key, SLSA_VSA)
+        vsa = parse_statement(verifier.open_bytes(_load_bundle(root, L.VSA)), SLSA_VSA)
     except DsseError as exc:
         report.add("statement:vsa", f"{L.VSA}: {exc}")
         return
