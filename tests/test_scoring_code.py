@@ -233,3 +233,81 @@ def test_item_pass_at_must_agree_with_its_counts(fields):
     with pytest.raises(ValueError, match="pass_at"):
         ItemResult(**base, n_samples=4, n_correct=1, **fields)
     assert ItemResult(**base, n_samples=4, n_correct=1, pass_at={"pass@1": 0.25}).pass_at
+
+
+# --- what phase3_codegen's pass@k gates read -------------------------------------------------
+
+
+@pytest.mark.parametrize("n", [1, 10])
+def test_phase3_pass_at_k_gates_read_scored_results(mirror, tmp_path, n):
+    """Scored MBPP results, written and read back, through the shipped policy's gates."""
+    from promgate.gates.outcome import Reason, Status
+    from promgate.gates.policy import load_policy
+    from promgate.gates.suite_gates import absolute_outcome
+    from promgate.results import read_results, write_results
+
+    items = load_mbpp(mirror / "mbpp/mbpp.jsonl")[:8]
+    wrong = "def nothing():\n    pass\n"
+    solved = max(1, n * 6 // 10)  # passing samples of each solved item (its one, at n = 1)
+    answers = []
+    for i, item in enumerate(items):
+        good = solved if i < 4 else 0  # half the items solved, half never
+        answers += [item.target] * good + [wrong] * (n - good)
+    results = score_answers(items, answers, "completion", limits_for(5.0), model_id="lora-s42")
+    path = tmp_path / "mbpp.jsonl"
+    write_results(path, results)
+    rows = read_results(path)
+    policy = load_policy("conf/policy/phase3_codegen.yaml")
+    p1 = absolute_outcome("pass_at_1_mvp", "lora-s42", rows, str(path), policy)
+    p10 = absolute_outcome("pass_at_10_mvp", "lora-s42", rows, str(path), policy)
+    expected_p1 = 50.0 * solved / n  # 50 % greedy; 30 % from 10 samples
+    assert p1.status is Status.PASS and p1.evidence["value_pct"] == pytest.approx(expected_p1)
+    if n == 1:
+        assert (p10.status, p10.reason) == (Status.BLOCKED, Reason.MISSING_EVIDENCE)
+    else:
+        assert p10.status is Status.PASS and p10.evidence["value_pct"] == pytest.approx(50.0)
+
+
+# --- the pipeline path on the real model -------------------------------------------------------
+
+
+@pytest.mark.model
+def test_sampled_code_evaluation_on_the_real_model(baseline, humaneval, tmp_path):
+    """Requests -> hf backend -> sandbox -> results and metrics, twice with the same seeds."""
+    import json
+
+    from promgate.config import EvalConfig
+    from promgate.models.hf_backend import HFBackend
+    from promgate.results import read_results
+    from promgate.scoring.runner import evaluate_model
+
+    backend = HFBackend(baseline, batch_size=4, model_hash="0" * 64)
+    cfg = EvalConfig(
+        batch_size=4,
+        max_new_tokens={"humaneval": 24},
+        code_timeout_s=5.0,
+        threads=1,
+        code_prompt="chat",
+        code_sampling=CodeSamplingConfig(n=3, temperature=0.8, top_p=0.95, seed=5),
+    )
+    runs = []
+    for attempt in ("a", "b"):
+        metrics = tmp_path / attempt / "metrics.json"
+        evaluate_model(
+            backend,
+            {"humaneval": humaneval[:2]},
+            cfg,
+            tmp_path / attempt,
+            metrics,
+            model_id="baseline",
+        )
+        runs.append((read_results(tmp_path / attempt / "humaneval.jsonl"), metrics))
+    (results, metrics), (again, _) = runs
+    assert [r.n_samples for r in results] == [3, 3] and all(
+        r.n_correct is not None for r in results
+    )
+    assert all(set(r.pass_at) == {"pass@1"} for r in results)
+    assert [r.prediction for r in results] == [r.prediction for r in again]  # seeded
+    summary = json.loads(metrics.read_text())["benchmarks"]["humaneval"]
+    assert summary["pass@10"] is None and "pass@10" in summary["not_evaluable"]
+    assert summary["n_samples"] == [3] and summary["sandbox"]["backend"]

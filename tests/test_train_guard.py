@@ -53,3 +53,37 @@ def test_a_nonfinite_gradient_stops_the_run():
         2.0,
         None,
     )
+
+
+def _check(first: float, final: float):
+    from promgate.train.metrics import OverfitCheck
+
+    drop = 1.0 - final / first
+    return OverfitCheck(
+        steps=4,
+        examples=2,
+        first_loss=first,
+        final_loss=final,
+        drop=drop,
+        min_drop=0.05,
+        passed=drop >= 0.05,
+    )
+
+
+def test_a_mini_overfit_loss_that_rises_is_a_divergence():
+    from promgate.train.lora import _no_progress
+
+    err = _no_progress(_check(5.3, 10.8), seed=42)
+    assert isinstance(err, TrainingDivergedError) and err.exit_code == 5
+    assert (err.failure.kind, err.failure.cause) == ("diverged", "loss_rose")
+    assert "rose from 5.3 to 10.8" in err.failure.message
+
+
+def test_a_mini_overfit_loss_that_barely_falls_cannot_learn():
+    from promgate.train.guard import OverfitCheckError
+    from promgate.train.lora import _no_progress
+
+    err = _no_progress(_check(5.0, 4.9), seed=42)
+    assert isinstance(err, OverfitCheckError) and not isinstance(err, TrainingDivergedError)
+    assert (err.failure.kind, err.failure.cause) == ("overfit_check_failed", "no_progress")
+    assert "fell 2.0%" in err.failure.message and "needs ≥ 5%" in err.failure.message

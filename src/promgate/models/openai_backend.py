@@ -4,9 +4,10 @@ Log-likelihood: ``/v1/completions`` with ``echo=true, logprobs=1, max_tokens=0``
 context + continuation; the server returns every prompt token's log-probability and its
 character offset, and the continuation's tokens are those that reach past the context
 (trailing spaces of the context count as continuation, as in lm-eval-harness and the hf
-backend). Generation: greedy (``temperature=0``) on ``/v1/completions``, or on
-``/v1/chat/completions`` for chat requests; stop strings are applied again here because
-servers differ in whether they cut at them.
+backend). Generation: greedy (``temperature=0``), or a sample with the request's
+temperature, top_p and seed, on ``/v1/completions``, or on ``/v1/chat/completions`` for chat
+requests; stop strings are applied again here because servers differ in whether they cut at
+them.
 
 Requests run on a bounded thread pool. Each one is retried with exponential backoff on
 connection errors, timeouts, 429 and 5xx; any other 4xx or a malformed answer fails at once.

@@ -286,7 +286,7 @@ def generate_greedy(
     if isinstance(engine, LlamaRunner):
         runner = engine
     elif engine == "runner" or (engine == "auto" and LlamaRunner.supports(model)):
-        runner = LlamaRunner(model)
+        runner = LlamaRunner.for_model(model)
     elif engine in ("auto", "transformers"):
         runner = None
     else:

@@ -2,9 +2,10 @@
 
 On the CPU the same seed, corpus and config give the same loss curve and the same adapter
 bytes. Before the real run a mini-overfit check trains a few steps on one tiny batch and
-puts the weights back; the run itself stops with a typed failure (``TrainingFailedError``)
-on a NaN, an infinite gradient or a blown-up loss. Validation loss is measured on a
-held-out split at the start, at each epoch boundary and at the end.
+puts the weights back: its loss must fall (a rise is a divergence). The run stops with a
+typed failure (``TrainingFailedError``) on a NaN, an infinite gradient or a blown-up loss.
+Validation loss is measured on a held-out split at the start, at each epoch boundary and at
+the end.
 """
 
 from __future__ import annotations
@@ -176,7 +177,12 @@ def train_lora(
     encode = partial(encode_example, tokenizer, max_length=cfg.max_length)
     train_ex = [encode(r["prompt"], r["response"]) for r in train_rows]
     val_ex = [encode(r["prompt"], r["response"]) for r in val_rows] if checks else []
-    to_tensors = partial(collate, pad_id=tokenizer.pad_token_id, device=device)
+    # Some transformers versions load the GGUF tokenizer without a pad token; padded
+    # positions are masked out of the loss, so eos is as good a filler as any.
+    pad_id = (
+        tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id
+    )
+    to_tensors = partial(collate, pad_id=pad_id, device=device)
 
     set_seed(seed)
     model = AutoModelForCausalLM.from_pretrained(base_dir, dtype=torch.float32).to(device)
@@ -219,21 +225,35 @@ def train_lora(
     return TrainResult(metrics=metrics, curve=progress.curve)
 
 
-def _no_progress(check: OverfitCheck, seed: int) -> OverfitCheckError:
-    message = (
-        f"seed {seed}: the mini-overfit check's loss fell {check.drop:.1%} in {check.steps} "
-        f"steps on {check.examples} examples (needs ≥ {check.min_drop:.0%}): the run cannot learn"
-    )
+def _no_progress(check: OverfitCheck, seed: int) -> TrainingFailedError:
+    """The typed failure of a mini-overfit check that did not pass.
+
+    On one fixed batch there is no sampling noise: a loss that rose means the updates
+    overshoot (diverged); one that fell too little means the run cannot learn.
+    """
+    where = f"in {check.steps} steps on {check.examples} examples of one batch"
+    if check.final_loss > check.first_loss:
+        kind, cause, error = "diverged", "loss_rose", TrainingDivergedError
+        message = (
+            f"seed {seed}: training diverged: the mini-overfit check's loss rose from "
+            f"{check.first_loss:.4g} to {check.final_loss:.4g} {where}"
+        )
+    else:
+        kind, cause, error = "overfit_check_failed", "no_progress", OverfitCheckError
+        message = (
+            f"seed {seed}: the mini-overfit check's loss fell {check.drop:.1%} {where} "
+            f"(needs ≥ {check.min_drop:.0%}): the run cannot learn"
+        )
     failure = Failure(
-        kind="overfit_check_failed",
+        kind=kind,
         phase="overfit_check",
-        cause="no_progress",
+        cause=cause,
         step=check.steps,
         loss=finite(check.final_loss),
         loss_text=repr(check.final_loss),
         message=message,
     )
-    return OverfitCheckError(failure)
+    return error(failure)
 
 
 def _run(model, train_ex, val_ex, cfg, seed, steps, to_tensors, progress: Recorder, live) -> None:

@@ -26,7 +26,9 @@ from promgate.errors import SchemaError
 from promgate.io import read_json
 
 FailureKind = Literal["diverged", "overfit_check_failed"]
-FailureCause = Literal["nonfinite_loss", "nonfinite_gradient", "loss_blowup", "no_progress"]
+FailureCause = Literal[
+    "nonfinite_loss", "nonfinite_gradient", "loss_blowup", "loss_rose", "no_progress"
+]
 Status = Literal["completed", "diverged", "overfit_check_failed"]
 
 
