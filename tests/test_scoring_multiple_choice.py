@@ -107,3 +107,32 @@ def test_sensible_answers_and_confidence(baseline):
     scored = multiple_choice.score_items(baseline.model, baseline.tokenizer, ITEMS[:2], 4)
     assert [s.prediction for s in scored] == [1, 0]
     assert all(0.0 < s.confidence <= 1.0 for s in scored)
+
+
+def test_runner_and_transformers_score_alike(baseline):
+    requests = multiple_choice.build_requests(baseline.tokenizer, ITEMS)
+    scores = {
+        engine: multiple_choice.score_requests(
+            baseline.model, baseline.tokenizer, requests, 2, engine=engine
+        )
+        for engine in ("runner", "transformers")
+    }
+    for key, value in scores["transformers"].items():
+        assert scores["runner"][key] == pytest.approx(value, abs=1e-4)
+
+
+def test_token_budget_batches_follow_row_length():
+    def row(length: int) -> multiple_choice.PackedRow:
+        return multiple_choice.PackedRow(tuple(range(length)))
+
+    rows = [row(n) for n in (500, 300, 250, 100, 100, 100, 90, 10)]
+    groups = multiple_choice.batches(rows, max_rows=4, max_tokens=800)
+    # 500 alone (two would pad to 1000); 300 and 250 (2 x 300); then rows of 100 four at most.
+    assert [[r.length for r in g] for g in groups] == [
+        [500],
+        [300, 250],
+        [100, 100, 100, 90],
+        [10],
+    ]
+    # A row longer than the budget still gets a batch of its own.
+    assert [len(g) for g in multiple_choice.batches([row(900)], 4, 800)] == [1]
