@@ -12,8 +12,6 @@ from e2e_helpers import run, scratch_clone, user_env
 from promgate.data.prepare import prepare
 from promgate.preflight import PreflightError, read_report, require_passed, run_preflight
 
-BENCHMARKS = ["arc_easy", "arc_challenge", "mmlu", "winogrande", "piqa", "gsm8k", "humaneval"]
-
 
 def _lines(path: Path) -> list[dict]:
     return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
@@ -25,8 +23,8 @@ def _write(path: Path, rows: list[dict]) -> None:
 
 
 def _baseline(root: Path) -> None:
-    """A baseline results file per benchmark, one result per prepared item."""
-    for bench in BENCHMARKS:
+    """A baseline results file per prepared benchmark, one result per item."""
+    for bench in json.loads((root / "data/prepared/manifest.json").read_text())["benchmarks"]:
         items = _lines(root / "data/prepared" / f"{bench}.jsonl")
         results = [
             {
@@ -42,9 +40,10 @@ def _baseline(root: Path) -> None:
 
 
 @pytest.fixture(scope="module")
-def prepared(tmp_path_factory, mirror) -> Path:
+def prepared(tmp_path_factory, mirror, params) -> Path:
     root = tmp_path_factory.mktemp("preflight")
-    prepare(BENCHMARKS, 4, {}, seed=1234, out_dir=root / "data/prepared", mirror=mirror)
+    benchmarks = params.data.benchmarks
+    prepare(benchmarks, 4, {}, seed=1234, out_dir=root / "data/prepared", mirror=mirror)
     _baseline(root)
     return root
 
