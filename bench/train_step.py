@@ -79,6 +79,7 @@ def worker_plain(steps: int, threads: int) -> dict:
     cfg = load_params(ROOT / "params.yaml").train
     torch.set_num_threads(threads)
     tokenizer = AutoTokenizer.from_pretrained(ROOT / "models/base")
+    pad = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id
     # The same training documents, batches and padding as promgate's run.
     rows, _ = split_validation(read_corpus(_corpus()), cfg.validation)
     examples = [encode_example(tokenizer, r["prompt"], r["response"], cfg.max_length) for r in rows]
@@ -100,7 +101,7 @@ def worker_plain(steps: int, threads: int) -> dict:
     times, losses, tokens = [], [], []
     for batch in batches(examples, cfg.batch_size, steps, SEED):
         start = time.perf_counter()
-        ids, mask, labels = collate(batch, tokenizer.pad_token_id)
+        ids, mask, labels = collate(batch, pad)
         loss = model(input_ids=ids, attention_mask=mask, labels=labels).loss
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
