@@ -99,6 +99,10 @@ def main() -> None:
     if cfg.code_sampling.n != 1:
         sys.exit("this benchmark times greedy code answers (eval.code_sampling.n = 1)")
     benchmarks = args.benchmarks.split(",") if args.benchmarks else params.data.benchmarks
+    missing = [b for b in benchmarks if not (ROOT / "data/prepared" / f"{b}.jsonl").exists()]
+    if missing:
+        print(f"not prepared, left out: {missing} (run the prepare stage)", file=sys.stderr)
+        benchmarks = [b for b in benchmarks if b not in missing]
     engines = args.engines.split(",")
     started = time.perf_counter()
     loaded = hf.load(ROOT / "models/base", model_id="baseline", threads=args.threads)
@@ -193,6 +197,7 @@ def main() -> None:
             "load_avg_1min_at_end": os.getloadavg()[0],
         },
         "rounds": args.rounds,
+        "left_out": missing,
         "model_load_s": round(load_s, 2),
         "benchmarks": report_benchmarks,
         "sandbox_s": sandbox,

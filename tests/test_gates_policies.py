@@ -132,10 +132,13 @@ def _phase3_project(root: Path, cid: str = "lora-s42", **train) -> dict[str, Pat
         "val_loss_first": 2.0,
         "val_loss_final": 1.3,
         "val_loss_epochs": 3,
+        "val_loss_best_in_window": 1.3,
+        "convergence_window_epochs": 3.0,
         "tokens_per_s": 600.0,
         "peak_rss_mb": 3712.0,
     }
-    write_json(root / f"metrics/train/{cid}.json", {**metrics, **train})
+    run = cid.split("-per_layer")[0]  # a variant's training metrics are its seed run's
+    write_json(root / f"metrics/train/{run}.json", {**metrics, **train})
     write_json(root / "metrics/tests.json", {"passed": 412, "failed": 0})
     return dirs
 
@@ -158,7 +161,7 @@ def test_phase3_go_on_every_mvp_target_with_stretch_reported(tmp_path):
 
 
 def test_phase3_blocks_without_validation_loss_and_fails_on_slow_training(tmp_path):
-    dirs = _phase3_project(tmp_path, val_loss_first=None, val_loss_final=None)
+    dirs = _phase3_project(tmp_path, val_loss_first=None, val_loss_best_in_window=None)
     report = _phase3(tmp_path, dirs)
     o = _by_gate(report, "lora-s42")[("convergence_mvp", None)]
     assert (o.status, o.reason) == (Status.BLOCKED, Reason.MISSING_EVIDENCE)
@@ -168,6 +171,16 @@ def test_phase3_blocks_without_validation_loss_and_fails_on_slow_training(tmp_pa
     o = _by_gate(report, "lora-s42")[("throughput_mvp", None)]
     assert (o.status, o.reason) == (Status.FAIL, Reason.BELOW_THRESHOLD)
     assert report.decision is Decision.NO_GO
+
+
+def test_phase3_judges_a_variant_on_the_training_run_it_was_cut_from(tmp_path):
+    dirs = _phase3_project(tmp_path, cid="lora-s42-per_layer", tokens_per_s=130.4)
+    assert not (tmp_path / "metrics/train/lora-s42-per_layer.json").exists()
+    gates = _by_gate(_phase3(tmp_path, dirs), "lora-s42-per_layer")
+    stability = gates[("training_stability", None)]
+    assert stability.status is Status.PASS
+    assert stability.evidence["path"].endswith("metrics/train/lora-s42.json")
+    assert gates[("throughput_mvp", None)].status is Status.FAIL  # the seed run's 130 tok/s
 
 
 @pytest.mark.parametrize(

@@ -67,6 +67,7 @@ def test_calibration_refuses_a_block_that_changes_the_sums():
 
 def test_supports_only_plain_sdpa_llama():
     assert LlamaRunner.supports(tiny_llama())
+    assert LlamaRunner.preferred(tiny_llama())  # on the CPU, "auto" takes the runner
     assert not LlamaRunner.supports(tiny_llama(attn="eager"))
     assert not LlamaRunner.supports(torch.nn.Linear(2, 2))
     with pytest.raises(ValueError, match="cannot run"):

@@ -102,3 +102,14 @@ def test_unknown_engine_is_refused(baseline):
             stop=[],
             engine="fast",
         )
+
+
+def test_runner_batches_fill_the_cache_budget(monkeypatch):
+    from promgate.scoring import generate
+
+    monkeypatch.setattr(generate, "CACHE_TOKENS", 1000)
+    # Longest first; each batch holds as many rows as (prompt + budget) positions allow.
+    lengths = [100, 300, 50, 120, 60, 900]
+    batches = generate._cache_batches(lengths, max_new_tokens=100)
+    assert batches == [[5], [1, 3], [0, 4, 2]]
+    assert generate._cache_batches([2000], max_new_tokens=100) == [[0]]  # alone if too long

@@ -110,6 +110,7 @@ def test_phase3_metrics_are_measured(runs):
     assert [v.step for v in a.val_losses] == [0, 3]
     assert a.val_loss_first == a.val_losses[0].loss and a.val_loss_final == a.val_losses[-1].loss
     assert a.val_loss_epochs == pytest.approx(1.0)
+    assert a.val_loss_best_in_window == min(v.loss for v in a.val_losses[1:])
     assert a.tokens_per_s > 0 and a.peak_rss_mb > 100 and a.step_seconds_median > 0
     assert a.overfit_check.passed and a.overfit_check.final_loss < a.overfit_check.first_loss
     assert a.peak_cuda_mb is None and a.device == "cpu"

@@ -17,6 +17,7 @@ from promgate.gates.inputs import EvidenceStore, Unusable, field_value, finite_n
 from promgate.gates.outcome import GateOutcome, Reason, Status
 from promgate.gates.policy import Policy
 from promgate.gates.policy_gates import FieldCheck
+from promgate.gates.seed_gates import training_run
 
 _OPS: dict[str, Callable[[Any, Any], bool]] = {
     "lt": operator.lt,
@@ -36,9 +37,16 @@ _FAIL_REASON = {
 
 
 def evidence_file(template: str, candidate: str | None, seed: int | None) -> str:
-    """The evidence path for one candidate (``{candidate}``/``{seed}`` filled in)."""
-    return template.replace("{candidate}", candidate or "").replace(
-        "{seed}", "" if seed is None else str(seed)
+    """The evidence path for one candidate (``{candidate}``, ``{run}``, ``{seed}`` filled in).
+
+    ``{run}`` is the training run the candidate's weights come from: a variant cut from a
+    seed's adapter (``lora-s42-per_layer``) shares that seed's run (``lora-s42``), whose
+    training metrics are the variant's own.
+    """
+    return (
+        template.replace("{candidate}", candidate or "")
+        .replace("{run}", training_run(candidate) if candidate else "")
+        .replace("{seed}", "" if seed is None else str(seed))
     )
 
 

@@ -148,8 +148,9 @@ class EvidenceGate(GateBase):
     """Checks on a JSON artifact written by another stage (contamination, training, safety).
 
     ``file`` is relative to the evidence root (the repository root in the pipeline). A
-    ``{candidate}`` or ``{seed}`` in it makes the gate per candidate, e.g.
-    ``metrics/train/{candidate}.json``; otherwise it is one suite-level gate.
+    ``{candidate}``, ``{run}`` (the training run a variant was cut from) or ``{seed}`` in it
+    makes the gate per candidate, e.g. ``metrics/train/{run}.json``; otherwise it is one
+    suite-level gate.
     """
 
     file: str = Field(min_length=1)
@@ -160,7 +161,7 @@ class EvidenceGate(GateBase):
 
     @property
     def per_candidate(self) -> bool:
-        return "{candidate}" in self.file or "{seed}" in self.file
+        return any(key in self.file for key in ("{candidate}", "{run}", "{seed}"))
 
 
 class ShareGate(GateBase):

@@ -33,6 +33,16 @@ def split_candidate(candidate: str) -> tuple[str, int | None]:
     return candidate, None
 
 
+def training_run(candidate: str) -> str:
+    """The candidate whose training produced these weights: a variant's seed run
+    (``lora-s42-per_layer`` -> ``lora-s42``), otherwise the candidate itself."""
+    if _SEED_SUFFIX.match(candidate) is None:
+        infix = _SEED_INFIX.match(candidate)
+        if infix is not None:
+            return f"{infix.group('base')}-s{infix.group('seed')}"
+    return candidate
+
+
 def _verdict(cid: str, cand: CandidateReport) -> SeedVerdict:
     avg = cand.average
     return SeedVerdict(

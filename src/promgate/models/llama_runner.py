@@ -200,6 +200,27 @@ class LlamaRunner:
             _RUNNERS[model] = held
         return held[1]
 
+    @classmethod
+    def select(cls, model, engine: str | LlamaRunner) -> LlamaRunner | None:
+        """The runner an ``engine`` setting asks for, or None for the model's own forward.
+
+        "runner" forces it, "transformers" refuses it, "auto" takes it when ``preferred``;
+        a ``LlamaRunner`` is used as given.
+        """
+        if isinstance(engine, LlamaRunner):
+            return engine
+        if engine == "runner" or (engine == "auto" and cls.preferred(model)):
+            return cls.for_model(model)
+        if engine in ("auto", "transformers"):
+            return None
+        raise ValueError(f"engine must be auto, runner or transformers, got {engine!r}")
+
+    @classmethod
+    def preferred(cls, model) -> bool:
+        """Whether ``engine="auto"`` takes the runner: a supported model on the CPU (on a GPU
+        transformers' forward has none of the costs the runner removes)."""
+        return cls.supports(model) and model.lm_head.weight.device.type == "cpu"
+
     @staticmethod
     def supports(model) -> bool:
         """Plain (merged, unquantised) Llama with SDPA attention, default RoPE, SiLU MLP."""

@@ -9,7 +9,7 @@ from pathlib import Path
 from promgate.data.schema import Item
 from promgate.errors import SchemaError
 from promgate.io import sha256_file
-from promgate.preflight.report import AlignmentSummary, Finding
+from promgate.preflight.report import AlignmentSummary, Finding, blocker_sink
 from promgate.results import ItemResult, read_results
 
 _SHOW = 3  # ids named in a message
@@ -27,18 +27,7 @@ def check_alignment(
     summary = AlignmentSummary(path=shown)
     findings: list[Finding] = []
 
-    def block(message: str, line: int | None = None, field: str | None = None) -> None:
-        findings.append(
-            Finding(
-                check="alignment",
-                severity="blocker",
-                benchmark=benchmark,
-                message=message,
-                path=shown,
-                line=line,
-                field=field,
-            )
-        )
+    block = blocker_sink(findings, "alignment", benchmark, shown)
 
     if not path.is_file():
         block("baseline results file not found")

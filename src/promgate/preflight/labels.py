@@ -12,7 +12,7 @@ from pydantic import ValidationError
 from promgate.data.schema import Item
 from promgate.errors import SchemaError
 from promgate.io import iter_jsonl, sha256_file
-from promgate.preflight.report import Finding, LabelSummary, StratumCount
+from promgate.preflight.report import Finding, LabelSummary, StratumCount, blocker_sink
 
 
 def missing_label(item: Item) -> str | None:
@@ -46,18 +46,7 @@ def check_labels(
     summary = LabelSummary(path=shown)
     findings: list[Finding] = []
 
-    def block(message: str, line: int | None = None, field: str | None = None) -> None:
-        findings.append(
-            Finding(
-                check="labels",
-                severity="blocker",
-                benchmark=benchmark,
-                message=message,
-                path=shown,
-                line=line,
-                field=field,
-            )
-        )
+    block = blocker_sink(findings, "labels", benchmark, shown)
 
     if not path.is_file():
         block("prepared file not found")

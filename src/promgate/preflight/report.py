@@ -37,6 +37,25 @@ class Finding(_Model):
     field: str | None = None
 
 
+def blocker_sink(findings: list[Finding], check: Check, benchmark: str, path: str):
+    """A function that records a blocker of ``check`` on ``path`` into ``findings``."""
+
+    def block(message: str, line: int | None = None, field: str | None = None) -> None:
+        findings.append(
+            Finding(
+                check=check,
+                severity="blocker",
+                benchmark=benchmark,
+                message=message,
+                path=path,
+                line=line,
+                field=field,
+            )
+        )
+
+    return block
+
+
 class StratumCount(_Model):
     items: int = 0
     labelled: int = 0

@@ -4,6 +4,11 @@
 on a CPU that wastes most of the work when answers differ in length. Here a row leaves the
 batch (and the cache) the step its answer ends — at the end-of-sequence token, a stop string
 or the token budget — so each step costs only the rows still writing.
+
+Llama models run on ``promgate.models.llama_runner.LlamaRunner``: one preallocated cache per
+batch (keys and values written in place; a finished row is overwritten by the last live
+one), prompts prefilled in groups of similar length, large batches, and the same numbers as
+the model's own forward. Other models take that forward.
 """
 
 from __future__ import annotations
@@ -72,15 +77,36 @@ def _stop_token_ids(tokenizer) -> set[int]:
     return {i for i in ids if i is not None}
 
 
-def _advance(tokenizer, tokens: list[int], token: int, stop_ids, stop, step: int, budget: int):
-    """Append ``token`` to a row's answer; True when the row is done (the token is not kept
-    when it ends the sequence)."""
-    if token in stop_ids:
-        return True
-    tokens.append(token)
-    # Decoding the tail is enough to see a stop string that just completed.
-    text = tokenizer.decode(tokens[-16:], skip_special_tokens=True)
-    return any(marker in text for marker in stop) or step == budget - 1
+class _Answers:
+    """The answers of one batch as its rows write them; a row ends at an end-of-sequence
+    token (not kept), a stop string or the token budget."""
+
+    def __init__(self, tokenizer, n: int, stop: list[str], budget: int, on_done) -> None:
+        self.tokenizer, self.stop, self.budget, self.on_done = tokenizer, stop, budget, on_done
+        self.stop_ids = _stop_token_ids(tokenizer)
+        self.tokens: list[list[int]] = [[] for _ in range(n)]
+        self.outputs: list[str] = [""] * n
+
+    def _ends(self, index: int, token: int, step: int) -> bool:
+        if token in self.stop_ids:
+            return True
+        tokens = self.tokens[index]
+        tokens.append(token)
+        # Decoding the tail is enough to see a stop string that just completed.
+        text = self.tokenizer.decode(tokens[-16:], skip_special_tokens=True)
+        return any(marker in text for marker in self.stop) or step == self.budget - 1
+
+    def take(self, chosen, rows: list[int], step: int) -> list[int]:
+        """Append each live row's token; the slots of the rows still writing."""
+        keep = []
+        for slot, index in enumerate(rows):
+            if self._ends(index, int(chosen[slot]), step):
+                text = self.tokenizer.decode(self.tokens[index], skip_special_tokens=True)
+                self.outputs[index] = truncate_at_stop(text, self.stop)
+                self.on_done()
+            else:
+                keep.append(slot)
+        return keep
 
 
 def _decode_batch(
@@ -101,10 +127,8 @@ def _decode_batch(
     mask = enc.attention_mask
     positions = (mask.cumsum(-1) - 1).clamp(min=0)
     cache = DynamicCache()
-    stop_ids = _stop_token_ids(tokenizer)
     rows = list(range(len(prompts)))  # original index of each live row
-    tokens: list[list[int]] = [[] for _ in prompts]
-    outputs: list[str] = [""] * len(prompts)
+    answers = _Answers(tokenizer, len(prompts), stop, max_new_tokens, on_done)
     logits = model(
         input_ids=enc.input_ids,
         attention_mask=mask,
@@ -116,17 +140,7 @@ def _decode_batch(
     next_pos = positions[:, -1:] + 1
     for step in range(max_new_tokens):
         chosen = _choose(logits[:, -1, :], rows, sampling, generators)
-        keep = []
-        for slot, index in enumerate(rows):
-            if _advance(
-                tokenizer, tokens[index], int(chosen[slot]), stop_ids, stop, step, max_new_tokens
-            ):
-                outputs[index] = truncate_at_stop(
-                    tokenizer.decode(tokens[index], skip_special_tokens=True), stop
-                )
-                on_done()
-            else:
-                keep.append(slot)
+        keep = answers.take(chosen, rows, step)
         if not keep:
             break
         if len(keep) < len(rows):
@@ -143,7 +157,10 @@ def _decode_batch(
             use_cache=True,
         ).logits
         next_pos = next_pos + 1
-    return outputs
+    return answers.outputs
+
+
+PREFILL_TOKENS = 2048  # padded prompt tokens per prefill pass on the runner
 
 
 def _prefill_group(runner, cache, ids: list[list[int]], rows: range, pad_id: int, end: int):
@@ -185,7 +202,6 @@ def _decode_batch_runner(
     on_done,
     sampling: Sampling | None = None,
     generators=None,
-    prefill_rows: int = 8,
 ) -> list[str]:
     """``_decode_batch`` on ``LlamaRunner``: one preallocated cache for the whole batch, keys
     and values written in place, finished rows replaced by the last live ones."""
@@ -201,31 +217,17 @@ def _decode_batch_runner(
         cache.valid[row, end - len(tokens_) :] = True
     pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0
     # Prompts of similar length are prefilled together, so padding costs little.
-    logits = torch.cat(
-        [
-            _prefill_group(
-                runner, cache, ids, range(g, min(g + prefill_rows, len(ids))), pad_id, end
-            )
-            for g in range(0, len(ids), prefill_rows)
-        ]
-    )
-    stop_ids = _stop_token_ids(tokenizer)
+    groups, first = [], 0
+    for row in range(1, len(ids) + 1):
+        if row == len(ids) or (row - first + 1) * len(ids[first]) > PREFILL_TOKENS:
+            groups.append(range(first, row))
+            first = row
+    logits = torch.cat([_prefill_group(runner, cache, ids, g, pad_id, end) for g in groups])
     rows = list(order)  # original index of the prompt in each live cache row
-    tokens: list[list[int]] = [[] for _ in prompts]
-    outputs: list[str] = [""] * len(prompts)
+    answers = _Answers(tokenizer, len(prompts), stop, max_new_tokens, on_done)
     for step in range(max_new_tokens):
         chosen = _choose(logits, rows, sampling, generators)
-        keep = []
-        for slot, index in enumerate(rows):
-            if _advance(
-                tokenizer, tokens[index], int(chosen[slot]), stop_ids, stop, step, max_new_tokens
-            ):
-                outputs[index] = truncate_at_stop(
-                    tokenizer.decode(tokens[index], skip_special_tokens=True), stop
-                )
-                on_done()
-            else:
-                keep.append(slot)
+        keep = answers.take(chosen, rows, step)
         if not keep:
             break
         if len(keep) < len(rows):
@@ -254,7 +256,28 @@ def _decode_batch_runner(
             chosen[:, None], positions, mask, cache, rows=slice(0, live), column=column, first=first
         )
         logits = runner.logits(hidden[:, -1, :])
-    return outputs
+    return answers.outputs
+
+
+CACHE_TOKENS = 16384  # cache positions (prompt + budget, per row) a runner batch may hold
+
+
+def _cache_batches(lengths: list[int], max_new_tokens: int) -> list[list[int]]:
+    """Prompt indices, longest first, in batches whose cache stays within ``CACHE_TOKENS``.
+
+    On a CPU a decoding step costs about the same for 16 rows as for 64 (the weights are
+    read once either way), so a batch takes as many rows as its cache allows.
+    """
+    order = sorted(range(len(lengths)), key=lambda i: lengths[i], reverse=True)
+    chunks: list[list[int]] = []
+    for index in order:
+        if chunks:
+            chunk = chunks[-1]
+            if (len(chunk) + 1) * (lengths[chunk[0]] + max_new_tokens) <= CACHE_TOKENS:
+                chunk.append(index)
+                continue
+        chunks.append([index])
+    return chunks
 
 
 def generate_greedy(
@@ -275,7 +298,9 @@ def generate_greedy(
     With ``sampling`` (see :func:`generate_sampled`) each prompt is drawn with its own seed.
     ``engine``: "runner" decodes with ``LlamaRunner`` (preallocated cache, oneDNN linears on
     CPU), "transformers" with the model's own forward, "auto" with the runner when the model
-    is one it supports; a ``LlamaRunner`` instance is used as given.
+    is one it supports, on the CPU; a ``LlamaRunner`` instance is used as given.
+    ``batch_size`` prompts are decoded together on the model's forward; the runner fills a
+    batch up to ``CACHE_TOKENS`` cache positions instead.
     """
     import torch
 
@@ -283,20 +308,17 @@ def generate_greedy(
 
     if sampling is not None and (seeds is None or len(seeds) != len(prompts)):
         raise ValueError("sampling needs one seed per prompt")
-    if isinstance(engine, LlamaRunner):
-        runner = engine
-    elif engine == "runner" or (engine == "auto" and LlamaRunner.supports(model)):
-        runner = LlamaRunner.for_model(model)
-    elif engine in ("auto", "transformers"):
-        runner = None
+    runner = LlamaRunner.select(model, engine)
+    if runner is None:
+        order = sorted(range(len(prompts)), key=lambda i: len(prompts[i]), reverse=True)
+        chunks = [order[i : i + batch_size] for i in range(0, len(order), batch_size)]
     else:
-        raise ValueError(f"engine must be auto, runner or transformers, got {engine!r}")
-    order = sorted(range(len(prompts)), key=lambda i: len(prompts[i]), reverse=True)
+        lengths = [len(x) for x in tokenizer(prompts, add_special_tokens=False).input_ids]
+        chunks = _cache_batches(lengths, max_new_tokens)
     outputs: list[str] = [""] * len(prompts)
     with progress_bar("prompts") as bar, torch.inference_mode():
         task = bar.add_task(description, total=len(prompts))
-        for start in range(0, len(order), batch_size):
-            chunk = order[start : start + batch_size]
+        for chunk in chunks:
             generators = None
             if sampling is not None and seeds is not None:
                 device = getattr(model, "device", "cpu")  # draws happen where the logits are

@@ -243,14 +243,7 @@ def score_requests(
 
     from promgate.models.llama_runner import LlamaRunner
 
-    if isinstance(engine, LlamaRunner):
-        runner = engine
-    elif engine == "runner" or (engine == "auto" and LlamaRunner.supports(model)):
-        runner = LlamaRunner.for_model(model)
-    elif engine in ("auto", "transformers"):
-        runner = None
-    else:
-        raise ValueError(f"engine must be auto, runner or transformers, got {engine!r}")
+    runner = LlamaRunner.select(model, engine)
     max_length = int(getattr(model.config, "max_position_embeddings", 2048))
     rows = pack_requests(requests, max_length)
     pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0

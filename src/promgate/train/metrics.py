@@ -90,6 +90,18 @@ class Failure(_Record):
     message: str
 
 
+CONVERGENCE_EPOCHS = 3.0  # the Phase 3 criterion's window: "within 3 epochs"
+
+
+def best_in_window(losses: list[ValLoss], epochs: float = CONVERGENCE_EPOCHS) -> float | None:
+    """The lowest validation loss measured after the first and within ``epochs`` of it."""
+    if len(losses) < 2:
+        return None
+    first = losses[0]
+    inside = [v.loss for v in losses[1:] if v.epoch - first.epoch <= epochs + 1e-9]
+    return min(inside) if inside else None
+
+
 class TrainMetrics(_Record):
     schema_version: int = 1
     status: Status
@@ -109,6 +121,10 @@ class TrainMetrics(_Record):
     val_loss_first: float | None
     val_loss_final: float | None
     val_loss_epochs: float | None  # epochs trained between the two measurements
+    # Lowest validation loss measured within CONVERGENCE_EPOCHS of the first (after it), so
+    # a run longer than the window is judged on the window, not on its last measurement.
+    val_loss_best_in_window: float | None = None
+    convergence_window_epochs: float = 3.0
     val_losses: list[ValLoss]
     tokens: int
     tokens_per_s: float | None
@@ -208,6 +224,8 @@ class Recorder:
             val_loss_first=first.loss if first else None,
             val_loss_final=last.loss if last else None,
             val_loss_epochs=(last.epoch - first.epoch) if first and last else None,
+            val_loss_best_in_window=best_in_window(self.val_losses) if last else None,
+            convergence_window_epochs=CONVERGENCE_EPOCHS,
             val_losses=self.val_losses,
             tokens=tokens,
             tokens_per_s=tokens / busy if busy > 0 else None,
