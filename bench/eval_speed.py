@@ -25,7 +25,6 @@ import argparse
 import json
 import os
 import platform
-import statistics
 import sys
 import time
 from pathlib import Path
@@ -33,6 +32,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "src"))
 
+from interleaved import interleaved, median_s  # noqa: E402
 from promgate.config import load_params  # noqa: E402
 from promgate.data.schema import Item, read_items  # noqa: E402
 from promgate.scoring import code, multiple_choice  # noqa: E402
@@ -110,46 +110,33 @@ def main() -> None:
     model, tokenizer = loaded.model, loaded.tokenizer
     items = {b: read_items(ROOT / "data/prepared" / f"{b}.jsonl") for b in benchmarks}
 
-    seconds = {b: {e: [] for e in engines} for b in benchmarks}
-    answers: dict[str, dict[str, list]] = {b: {} for b in benchmarks}
+    def run(variant: tuple[str, str]):
+        benchmark, engine = variant
+        if {item.kind for item in items[benchmark]} == {"multiple_choice"}:
+            return mc_scores(model, tokenizer, items[benchmark], cfg.batch_size, engine)
+        prompts, budget, stop = generation_prompts(tokenizer, benchmark, items[benchmark], cfg)
+        return generate_greedy(
+            model,
+            tokenizer,
+            prompts,
+            max_new_tokens=budget,
+            batch_size=cfg.batch_size,
+            stop=stop,
+            description=f"{benchmark} ({engine})",
+            engine=engine,
+        )
+
     with torch.inference_mode():
-        for round_ in range(args.rounds):
-            for benchmark in benchmarks:
-                kinds = {item.kind for item in items[benchmark]}
-                for engine in engines:
-                    began = time.perf_counter()
-                    if kinds == {"multiple_choice"}:
-                        result = mc_scores(
-                            model, tokenizer, items[benchmark], cfg.batch_size, engine
-                        )
-                    else:
-                        prompts, budget, stop = generation_prompts(
-                            tokenizer, benchmark, items[benchmark], cfg
-                        )
-                        result = generate_greedy(
-                            model,
-                            tokenizer,
-                            prompts,
-                            max_new_tokens=budget,
-                            batch_size=cfg.batch_size,
-                            stop=stop,
-                            description=f"{benchmark} ({engine})",
-                            engine=engine,
-                        )
-                    seconds[benchmark][engine].append(time.perf_counter() - began)
-                    answers[benchmark][engine] = result
-                    print(
-                        f"round {round_} {benchmark} {engine}: "
-                        f"{seconds[benchmark][engine][-1]:.1f} s",
-                        file=sys.stderr,
-                    )
+        runs, outputs = interleaved(args.rounds, [(b, e) for b in benchmarks for e in engines], run)
+    seconds = {b: {e: runs[(b, e)] for e in engines} for b in benchmarks}
+    answers = {b: {e: outputs[(b, e)] for e in engines} for b in benchmarks}
 
     report_benchmarks = {}
     reference = engines[0]
     for benchmark in benchmarks:
         entry: dict = {"n": len(items[benchmark])}
         for engine in engines:
-            entry[engine + "_s"] = round(statistics.median(seconds[benchmark][engine]), 2)
+            entry[engine + "_s"] = median_s(seconds[benchmark][engine])
             entry[engine + "_runs_s"] = [round(s, 2) for s in seconds[benchmark][engine]]
         for engine in engines[1:]:
             entry[f"speedup_{engine}_vs_{reference}"] = round(

@@ -8,8 +8,10 @@ prompts of ``data/prepared``, repeated to ``--prompts``), so a busy machine slow
 
 - ``hf_generate@B``: plain ``model.generate`` (greedy, stop strings), batches of B;
 - ``transformers@B``: promgate's decoding on the model's own forward (rows leave as they finish);
-- ``runner@B``, ``runner-aten@B``: promgate's decoding on ``LlamaRunner`` (preallocated cache)
-  with oneDNN linears, or with torch's own linear.
+- ``runner@B``, ``runner-aten@B``: promgate's decoding on ``LlamaRunner`` (preallocated cache,
+  the prompts' shared prefix prefilled once) with oneDNN linears, or with torch's own linear;
+  ``runner-noshare@B``: the runner prefilling every prompt whole. The runner batches up to
+  its cache budget (``promgate.scoring.generate.CACHE_TOKENS``), not B.
 
 Tokens are those of the kept answers (the end-of-sequence token is not counted), the same
 measure for every variant. ``--random-weights`` builds the model from the folder's
@@ -23,13 +25,13 @@ import argparse
 import json
 import os
 import platform
-import statistics
 import sys
-import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "src"))
+
+from interleaved import interleaved, median_s  # noqa: E402
 
 GSM8K_STOP = ["Question:", "<|im_end|>"]
 
@@ -102,20 +104,25 @@ def run_variant(name: str, model, tokenizer, prompts, max_new_tokens, stop) -> l
             engine="transformers",
             description=name,
         )
-    if engine in ("runner", "runner-aten"):
+    if engine in ("runner", "runner-aten", "runner-noshare"):
         from promgate.models.llama_runner import LlamaRunner
 
         runner = LlamaRunner(model, kernel="aten" if engine == "runner-aten" else "onednn")
-        return generate.generate_greedy(
-            model,
-            tokenizer,
-            prompts,
-            max_new_tokens=max_new_tokens,
-            batch_size=batch_size,
-            stop=stop,
-            engine=runner,
-            description=name,
-        )
+        shared = generate.MIN_SHARED_PREFIX
+        generate.MIN_SHARED_PREFIX = 10**9 if engine == "runner-noshare" else shared
+        try:
+            return generate.generate_greedy(
+                model,
+                tokenizer,
+                prompts,
+                max_new_tokens=max_new_tokens,
+                batch_size=batch_size,
+                stop=stop,
+                engine=runner,
+                description=name,
+            )
+        finally:
+            generate.MIN_SHARED_PREFIX = shared
     raise SystemExit(f"unknown variant {name!r}")
 
 
@@ -141,21 +148,16 @@ def main() -> None:
     model, tokenizer = load_model(args.model, args.random_weights)
     prompts = gsm8k_prompts(tokenizer, args.data, args.prompts)
     variants = args.variants.split(",")
-    seconds: dict[str, list[float]] = {v: [] for v in variants}
-    texts: dict[str, list[str]] = {}
-    for round_ in range(args.rounds):
-        for name in variants:
-            started = time.perf_counter()
-            texts[name] = run_variant(
-                name, model, tokenizer, prompts, args.max_new_tokens, GSM8K_STOP
-            )
-            seconds[name].append(time.perf_counter() - started)
-            print(f"round {round_} {name}: {seconds[name][-1]:.1f} s", file=sys.stderr)
+    seconds, texts = interleaved(
+        args.rounds,
+        variants,
+        lambda name: run_variant(name, model, tokenizer, prompts, args.max_new_tokens, GSM8K_STOP),
+    )
     reference = variants[0]
     results = {}
     for name in variants:
         tokens = sum(len(tokenizer(t, add_special_tokens=False).input_ids) for t in texts[name])
-        median = statistics.median(seconds[name])
+        median = median_s(seconds[name])
         results[name] = {
             "seconds": [round(s, 2) for s in seconds[name]],
             "median_s": round(median, 2),

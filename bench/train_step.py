@@ -68,31 +68,25 @@ def worker_promgate(steps: int, threads: int) -> dict:
 def worker_plain(steps: int, threads: int) -> dict:
     """The textbook loop: get_peft_model, AdamW, forward/backward/step, nothing else."""
     import torch
-    from peft import LoraConfig, get_peft_model
+    from peft import get_peft_model
     from transformers import AutoModelForCausalLM, AutoTokenizer, set_seed
 
     from promgate.config import load_params
-    from promgate.train.batches import batches, collate
+    from promgate.train.batches import batches, collate, training_pad_id
     from promgate.train.examples import encode_example, read_corpus
+    from promgate.train.lora import lora_config
     from promgate.train.validation import split_validation
 
     cfg = load_params(ROOT / "params.yaml").train
     torch.set_num_threads(threads)
     tokenizer = AutoTokenizer.from_pretrained(ROOT / "models/base")
-    pad = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id
+    pad = training_pad_id(tokenizer)
     # The same training documents, batches and padding as promgate's run.
     rows, _ = split_validation(read_corpus(_corpus()), cfg.validation)
     examples = [encode_example(tokenizer, r["prompt"], r["response"], cfg.max_length) for r in rows]
     set_seed(SEED)
     model = AutoModelForCausalLM.from_pretrained(ROOT / "models/base", dtype=torch.float32)
-    lora = LoraConfig(
-        r=cfg.lora.r,
-        lora_alpha=cfg.lora.alpha,
-        lora_dropout=cfg.lora.dropout,
-        target_modules=list(cfg.lora.target_modules),
-        task_type="CAUSAL_LM",
-    )
-    model = get_peft_model(model, lora)
+    model = get_peft_model(model, lora_config(cfg))  # promgate's own adapter settings
     model.train()
     set_seed(SEED)
     optimizer = torch.optim.AdamW(

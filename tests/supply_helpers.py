@@ -22,6 +22,7 @@ from promgate.io import sha256_file, sha256_tree, write_json
 from promgate.models.hf import MODEL_CARD_FILE
 from promgate.pipeline import run_gate
 from promgate.train.candidate import TRAIN_CARD_FILE
+from promgate.train.variants import VARIANT_CARD_FILE
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -90,6 +91,23 @@ def _checkpoint(folder: Path, seed: int, adapter_bytes: int, base_sha256: str) -
     (folder / TRAIN_CARD_FILE).write_text(json.dumps(card, indent=2) + "\n")
 
 
+def _variant(folder: Path, source: Path, seed: int, name: str, root: Path) -> None:
+    """A variant folder as the variants stage writes it, cut from the probe at ``source``."""
+    folder.mkdir(parents=True, exist_ok=True)
+    rng = random.Random(f"{seed}-{name}")
+    (folder / "adapter_model.safetensors").write_bytes(rng.randbytes(4096))
+    (folder / "adapter_config.json").write_text(json.dumps({"r": 4, "lora_alpha": 8}) + "\n")
+    card = {
+        "candidate": folder.name,
+        "seed": seed,
+        "variant": {"name": name},
+        "source_adapter": source.relative_to(root).as_posix(),
+        "source_adapter_sha256": sha256_file(source / "adapter_model.safetensors"),
+        "summary": {"adapter_sha256": sha256_file(folder / "adapter_model.safetensors")},
+    }
+    write_json(folder / VARIANT_CARD_FILE, card)
+
+
 def make_models(root: Path, seeds: list[int], *, adapter_bytes: int = 64 * 1024) -> None:
     """models/base (a stand-in) and one trained candidate per seed, for params.yaml at root."""
     params = yaml.safe_load((root / "params.yaml").read_text(encoding="utf-8"))
@@ -112,13 +130,16 @@ def make_project(
     flips: int = 40,
     adapter_bytes: int = 64 * 1024,
     resamples: int | None = None,
+    variants: tuple[str, ...] = (),
 ) -> Path:
-    """A project whose gate says GO when ``flips`` > 0 (Δ = flips/n per benchmark), else NO_GO."""
+    """A project whose gate says GO when ``flips`` > 0 (Δ = flips/n per benchmark), else NO_GO.
+
+    ``variants``: each seed's probe also has these variants, evaluated like the probe."""
     root.mkdir(parents=True, exist_ok=True)
     params = yaml.safe_load((REPO / "params.yaml").read_text(encoding="utf-8"))
     params["seeds"] = list(seeds)
     params["data"]["benchmarks"] = list(benches)
-    params["variants"]["names"] = []  # one candidate per seed: the probe adapter
+    params["variants"]["names"] = list(variants)  # none: one candidate per seed, the probe
     # The gate tests' policy (average and per-benchmark gates): kept valid by whoever
     # changes the policy schema, and GO/NO_GO on constructed suites like these.
     params["policy"] = POLICY.model_dump(mode="json")
@@ -134,6 +155,10 @@ def make_project(
     for seed in seeds:
         cid = f"lora-s{seed}"
         _checkpoint(root / "models/candidates" / cid, seed, adapter_bytes, base_sha256)
+        for name in variants:
+            folder = root / "models/candidates" / f"{cid}-{name}"
+            _variant(folder, root / "models/candidates" / cid, seed, name, root)
+    for cid in [f"lora-s{s}{v}" for s in seeds for v in ("", *(f"-{n}" for n in variants))]:
         for bench in benches:
             cand = base.copy()
             idx = np.flatnonzero(~base if flips > 0 else base)[: abs(flips)]

@@ -113,3 +113,23 @@ def test_runner_batches_fill_the_cache_budget(monkeypatch):
     batches = generate._cache_batches(lengths, max_new_tokens=100)
     assert batches == [[5], [1, 3], [0, 4, 2]]
     assert generate._cache_batches([2000], max_new_tokens=100) == [[0]]  # alone if too long
+
+
+def test_shared_prefix_leaves_every_prompt_a_token_of_its_own():
+    from promgate.scoring.generate import MIN_SHARED_PREFIX, _shared_prefix
+
+    system = list(range(100, 100 + MIN_SHARED_PREFIX + 2))
+    assert _shared_prefix([[*system, 1, 2], [*system, 3]]) == len(system)
+    assert _shared_prefix([[*system, 1, 2], system]) == len(system) - 1  # one token kept
+    assert _shared_prefix([[*system[:4], 1], [*system[:4], 2]]) == 0  # too short to be worth it
+    assert _shared_prefix([[*system, 1]]) == 0  # a lone prompt has nothing to share
+
+
+def test_runner_without_a_shared_prefix_decodes_what_transformers_does(baseline):
+    prompts = ["The capital of France is", "1, 2, 3, 4,", "Once upon a time there"]
+    kwargs = dict(max_new_tokens=12, batch_size=3, stop=[])
+    runner = generate_greedy(baseline.model, baseline.tokenizer, prompts, engine="runner", **kwargs)
+    plain = generate_greedy(
+        baseline.model, baseline.tokenizer, prompts, engine="transformers", **kwargs
+    )
+    assert runner == plain

@@ -282,3 +282,46 @@ def test_dvc_runs_supply_check_before_the_gate(tmp_path):
     assert set(evidence["checkpoints"]["candidates"]) == {f"lora-s{s}" for s in seeds}
     status = run(["dvc", "status", "supply_check"], root, env).stdout
     assert "changed" not in status, status
+
+
+@pytest.fixture(scope="module")
+def with_variant(tmp_path_factory) -> Path:
+    """A run whose seeds each have a per_layer variant besides the probe, supply-checked."""
+    root = make_project(tmp_path_factory.mktemp("variant") / "p", n=100, variants=("per_layer",))
+    run_supply_check(root)
+    return root
+
+
+def test_variant_checkpoints_are_signed_and_checked_like_probes(with_variant):
+    evidence = json.loads((with_variant / L.SUPPLY_CHAIN_JSON).read_text())
+    assert all(evidence[f] for f in FLAGS), evidence
+    checked = evidence["checkpoints"]["candidates"]
+    assert set(checked) == {"lora-s1", "lora-s2", "lora-s1-per_layer", "lora-s2-per_layer"}
+    assert checked["lora-s1-per_layer"]["verified"] is True
+    assert (with_variant / L.SUPPLY_SIGNATURES / "checkpoint-lora-s1-per_layer.sig").is_file()
+    trained_on = evidence["provenance"]["candidates_trained_on"]
+    assert trained_on["lora-s2-per_layer"] == trained_on["lora-s2"] is not None
+
+
+@pytest.mark.parametrize(
+    ("what", "rel", "flag", "named"),
+    [
+        ("variant adapter changed after its cut",
+         "models/candidates/lora-s1-per_layer/adapter_model.safetensors",
+         "checkpoints_signed", "differs from the digest its training recorded"),
+        ("probe changed after the variant was cut from it",
+         "models/candidates/lora-s2/adapter_model.safetensors",
+         "provenance_complete", "lora-s2 differs from the one it was cut from"),
+    ],
+)  # fmt: skip
+def test_a_tampered_variant_or_its_source_fails_the_gate(
+    with_variant, tmp_path, what, rel, flag, named
+):
+    root = _copy(with_variant, tmp_path / "p")
+    data = root.joinpath(rel).read_bytes()
+    root.joinpath(rel).write_bytes(bytes([data[0] ^ 1]) + data[1:])
+    evidence = _reevaluate(root)
+    assert evidence[flag] is False, what
+    section = {"checkpoints_signed": "checkpoints", "provenance_complete": "provenance"}[flag]
+    assert any(named in p for p in evidence[section]["problems"]), evidence[section]["problems"]
+    assert supply_gate(root).status is Status.FAIL

@@ -56,6 +56,8 @@ def test_untouched_attestations_verify_and_the_gate_recomputes_byte_for_byte():
          "signature:results:lora-s2", "results/lora-s2/arc.jsonl: content changed"),
         ("gate.json", lambda r: _flip_byte(r / L.GATE_JSON, 40), "signature:gate",
          "reports/gate.json: content changed"),
+        ("certification", lambda r: _flip_byte(r / L.CERTIFICATION_JSON, 40),
+         "signature:certification", "reports/certification.json: content changed"),
         ("decision", lambda r: _flip_byte(r / L.DECISION, 40), "signature:decision",
          "attestations/decision.json: content changed"),
         ("environment SBOM", lambda r: _flip_byte(r / L.ENV_SBOM, 100),
@@ -173,3 +175,25 @@ def test_recompute_binds_the_human_readable_report_too(tmp_path, monkeypatch):
     name, message = _first_failure(root)
     assert name == "recompute:gate"
     assert "reports/promotion.md differs from the recomputation at line" in message
+
+
+def test_variant_checkpoints_are_attested_and_verified(tmp_path):
+    root = make_project(tmp_path / "p", n=100, variants=("per_layer",))
+    run_attest(root)
+    report = verify_attestations(root)
+    assert report.ok, report.failures
+    names = [c.name for c in report.checks]
+    assert "signature:checkpoint:lora-s2-per_layer" in names
+    assert "signature:results:lora-s2-per_layer" in names
+    _flip_byte(root / "models/candidates/lora-s2-per_layer/adapter_model.safetensors")
+    name, message = _first_failure(root)
+    assert name == "signature:checkpoint:lora-s2-per_layer" and "content changed" in message
+
+
+def test_recompute_binds_the_certification(tmp_path, monkeypatch):
+    root = attested_copy(tmp_path / "p")
+    signed = json.loads((root / L.CERTIFICATION_JSON).read_text())
+    assert signed["variants"], "the template run certifies its probe across seeds"
+    report = verify_attestations(root)
+    (recompute,) = [c for c in report.checks if c.name == "recompute:gate"]
+    assert "reports/certification.json" in recompute.detail

@@ -161,26 +161,65 @@ def _decode_batch(
 
 
 PREFILL_TOKENS = 2048  # padded prompt tokens per prefill pass on the runner
+MIN_SHARED_PREFIX = 8  # shared prompt tokens worth a prefill of their own
 
 
-def _prefill_group(runner, cache, ids: list[list[int]], rows: range, pad_id: int, end: int):
-    """Run the prompts of cache rows ``rows`` (longest first), left-padded to the group's
-    longest, into columns ``end - longest:end``; the last position's logits of each."""
+def _shared_prefix(ids: list[list[int]]) -> int:
+    """Tokens every prompt starts with (a chat template's system turn), leaving each prompt
+    at least one token of its own; 0 when fewer than ``MIN_SHARED_PREFIX``."""
+    shortest = min(len(x) for x in ids)
+    length = 0
+    while length < shortest - 1 and all(x[length] == ids[0][length] for x in ids):
+        length += 1
+    return length if length >= MIN_SHARED_PREFIX and len(ids) > 1 else 0
+
+
+def _prefill_prefix(runner, cache, prefix: list[int]) -> None:
+    """Keys and values of the shared prefix, computed once, into columns ``0:len(prefix)`` of
+    every cache row (positions 0.. for every row: the same numbers for all)."""
     import torch
 
-    width = len(ids[rows[0]])
-    first = end - width
+    width = len(prefix)
+    device = cache.valid.device
+    own = runner.new_cache(1, width)
+    causal = torch.ones((width, width), dtype=torch.bool, device=device).tril()
+    runner.forward(
+        torch.tensor([prefix], device=device),
+        torch.arange(width, device=device)[None],
+        causal[None, None],
+        own,
+        rows=slice(0, 1),
+        column=0,
+        first=0,
+    )
+    cache.data[:, :, :, :, :width] = own.data[:, :, 0:1]
+
+
+def _prefill_group(
+    runner, cache, ids: list[list[int]], rows: range, pad_id: int, end: int, shared: int
+):
+    """Run the prompts of cache rows ``rows`` (longest first; past their first ``shared``
+    tokens, already in the cache), left-padded to the group's longest, into columns
+    ``end - longest:end``; the last position's logits of each."""
+    import torch
+
+    width = len(ids[rows[0]]) - shared
+    first = end - width  # the first query column
+    keys_from = 0 if shared else first
     batch = torch.full((len(rows), width), pad_id, dtype=torch.long)
     for r, row in enumerate(rows):
-        batch[r, width - len(ids[row]) :] = torch.tensor(ids[row])
+        own = ids[row][shared:]
+        batch[r, width - len(own) :] = torch.tensor(own)
     device = cache.valid.device
     start = cache.start[rows.start : rows.stop, None]
     positions = (torch.arange(first, end, device=device)[None, :] - start).clamp(min=0)
-    keys_ok = cache.valid[rows.start : rows.stop, first:end]
-    causal = torch.ones((width, width), dtype=torch.bool, device=device).tril()
-    mask = causal[None] & keys_ok[:, None, :]
+    keys_ok = cache.valid[rows.start : rows.stop, keys_from:end]
+    query_columns = torch.arange(first, end, device=device)[:, None]
+    key_columns = torch.arange(keys_from, end, device=device)[None, :]
+    mask = (key_columns <= query_columns)[None] & keys_ok[:, None, :]
     # A pad query must see something or its keys and values turn into NaN; it sees itself.
-    mask |= torch.eye(width, dtype=torch.bool, device=device)[None] & ~keys_ok[:, :, None]
+    pad_query = ~cache.valid[rows.start : rows.stop, first:end]
+    mask |= (key_columns == query_columns)[None] & pad_query[:, :, None]
     hidden = runner.forward(
         batch.to(device),
         positions,
@@ -188,7 +227,7 @@ def _prefill_group(runner, cache, ids: list[list[int]], rows: range, pad_id: int
         cache,
         rows=slice(rows.start, rows.stop),
         column=first,
-        first=first,
+        first=keys_from,
     )
     return runner.logits(hidden[:, -1, :])
 
@@ -204,25 +243,36 @@ def _decode_batch_runner(
     generators=None,
 ) -> list[str]:
     """``_decode_batch`` on ``LlamaRunner``: one preallocated cache for the whole batch, keys
-    and values written in place, finished rows replaced by the last live ones."""
+    and values written in place, finished rows replaced by the last live ones.
+
+    Prompts end at one column (``end``) and answers are written after it. A prefix all prompts
+    share (the chat template's system turn) is computed once and sits at columns
+    ``0:shared`` of every row; each prompt's own tokens end at ``end``, after a masked gap.
+    """
     import torch
 
     ids = tokenizer(prompts, add_special_tokens=False).input_ids
     order = sorted(range(len(prompts)), key=lambda i: len(ids[i]), reverse=True)
     ids = [ids[i] for i in order]
-    end = len(ids[0])  # prompts end at this column; answers are written after it
+    shared = _shared_prefix(ids)
+    end = len(ids[0])
     cache = runner.new_cache(len(ids), end + max_new_tokens)
     for row, tokens_ in enumerate(ids):
+        # ``start``: how far the row's positions lag its columns (its gap or left padding).
         cache.start[row] = end - len(tokens_)
-        cache.valid[row, end - len(tokens_) :] = True
+        cache.valid[row, end - len(tokens_) + shared :] = True
+        cache.valid[row, :shared] = True
+    if shared:
+        _prefill_prefix(runner, cache, ids[0][:shared])
     pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0
     # Prompts of similar length are prefilled together, so padding costs little.
     groups, first = [], 0
     for row in range(1, len(ids) + 1):
-        if row == len(ids) or (row - first + 1) * len(ids[first]) > PREFILL_TOKENS:
+        longest = len(ids[first]) - shared
+        if row == len(ids) or (row - first + 1) * longest > PREFILL_TOKENS:
             groups.append(range(first, row))
             first = row
-    logits = torch.cat([_prefill_group(runner, cache, ids, g, pad_id, end) for g in groups])
+    logits = torch.cat([_prefill_group(runner, cache, ids, g, pad_id, end, shared) for g in groups])
     rows = list(order)  # original index of the prompt in each live cache row
     answers = _Answers(tokenizer, len(prompts), stop, max_new_tokens, on_done)
     for step in range(max_new_tokens):
@@ -249,7 +299,7 @@ def _decode_batch_runner(
             rows = [rows[slot] for slot in slots]
         live = len(rows)
         column = end + step
-        first = int(cache.start[:live].min())
+        first = 0 if shared else int(cache.start[:live].min())
         positions = (column - cache.start[:live])[:, None]
         mask = cache.valid[:live, None, None, first : column + 1]
         hidden = runner.forward(

@@ -225,8 +225,7 @@ def run_attest(
     """
     root = Path(root).resolve()
     params = load_raw_params(root)
-    candidates = L.candidate_ids(list(params.get("seeds") or []))
-    evidence = L.evidence_subjects(candidates)
+    evidence = L.raw_evidence_subjects(params)
     for subject in evidence:
         if not (root / subject.path).exists():
             raise MissingEvidenceError("evidence to attest is missing", path=subject.path)
@@ -236,7 +235,7 @@ def run_attest(
     out.mkdir(parents=True)
     try:
         identity = signer or (KeySigner(key) if key else resolve_signer(root))
-        run = _Run(root, params, candidates, gate, identity)
+        run = _Run(root, params, L.raw_candidate_ids(params), gate, identity)
         with run.step("total"):
             run.boms()
             record = run.decision(evidence)

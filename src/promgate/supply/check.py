@@ -40,6 +40,7 @@ from promgate.supply.sign import sign_subject, verify_subject
 from promgate.supply.signer import Signer, resolve_signer
 from promgate.supply.trust import Verifier
 from promgate.train.candidate import FAILED_FILE, TRAIN_CARD_FILE
+from promgate.train.variants import VARIANT_CARD_FILE
 
 SCHEMA_VERSION = 1
 ADAPTER_FILE = "adapter_model.safetensors"
@@ -123,11 +124,19 @@ def check_provenance(root: Path, params: Params, candidates: list[str]) -> Check
         problems.append(f"{L.BASE_MODEL}/{MODEL_CARD_FILE}: not found")
     trained_on: dict[str, str | None] = {}
     for cid in candidates:
-        card_file = root / L.CANDIDATES / cid / TRAIN_CARD_FILE
+        folder = root / L.CANDIDATES / cid
+        if (folder / FAILED_FILE).is_file():
+            continue  # no checkpoint: the gate blocks the candidate on its own
+        # A variant was cut from its seed's probe adapter: that adapter must be the one it
+        # names, and the probe's training says which base it was trained on.
+        source, problem = _variant_source(root, folder)
+        if problem:
+            problems.append(problem)
+        card_file = (source or folder) / TRAIN_CARD_FILE
         recorded = read_json(card_file).get("base_model_sha256") if card_file.is_file() else None
         trained_on[cid] = recorded
         if recorded is None:
-            problems.append(f"{L.CANDIDATES}/{cid}/{TRAIN_CARD_FILE}: no base model digest")
+            problems.append(f"{card_file.relative_to(root).as_posix()}: no base model digest")
         elif recorded != base_info.get("tree_sha256"):
             problems.append(f"{cid}: trained on a different {L.BASE_MODEL}")
     detail = {"gguf": gguf, "base": base_info, "candidates_trained_on": trained_on}
@@ -142,9 +151,30 @@ def _files(folder: Path) -> dict[str, str]:
     }
 
 
+def _variant_source(root: Path, folder: Path) -> tuple[Path | None, str | None]:
+    """(the probe folder a variant was cut from, a problem with it); (None, None) when
+    ``folder`` is not a variant."""
+    card_path = folder / VARIANT_CARD_FILE
+    if not card_path.is_file():
+        return None, None
+    card = read_json(card_path)
+    shown = card_path.relative_to(root).as_posix()
+    rel, digest = card.get("source_adapter"), card.get("source_adapter_sha256")
+    if not rel or not digest:
+        return None, f"{shown}: names no source adapter and digest"
+    source = root / rel
+    if not (source / ADAPTER_FILE).is_file():
+        return source, f"{shown}: source adapter {rel}/{ADAPTER_FILE} not found"
+    if sha256_file(source / ADAPTER_FILE) != digest:
+        return source, f"{shown}: source adapter {rel} differs from the one it was cut from"
+    return source, None
+
+
 def _unchanged_since_training(folder: Path) -> str | None:
-    """None when the adapter has the digest its training recorded; else why not."""
-    card_path = folder / TRAIN_CARD_FILE
+    """None when the adapter has the digest its training (or, for a variant, its cut)
+    recorded; else why not."""
+    name = VARIANT_CARD_FILE if (folder / VARIANT_CARD_FILE).is_file() else TRAIN_CARD_FILE
+    card_path = folder / name
     if not card_path.is_file():
         return f"{TRAIN_CARD_FILE}: not found"
     card = read_json(card_path)
@@ -152,7 +182,7 @@ def _unchanged_since_training(folder: Path) -> str | None:
         "adapter_sha256"
     )
     if not recorded:
-        return f"{TRAIN_CARD_FILE}: records no adapter digest"
+        return f"{name}: records no adapter digest"
     if not (folder / ADAPTER_FILE).is_file():
         return f"{ADAPTER_FILE}: not found"
     if sha256_file(folder / ADAPTER_FILE) != recorded:
@@ -224,7 +254,7 @@ def produce(root: Path, params: Params, signer: Signer) -> dict[str, float]:
     out = root / L.SUPPLY_DIR
     shutil.rmtree(out, ignore_errors=True)
     out.mkdir(parents=True)
-    candidates = L.candidate_ids(params.seeds)
+    candidates = L.candidate_ids(params.seeds, params.variants.names)
     started = time.perf_counter()
     environment_sbom(root / L.SUPPLY_SBOM, pyproject=root / "pyproject.toml")
     timings["sbom_environment"] = round(time.perf_counter() - started, 3)
@@ -255,7 +285,7 @@ def evaluate(
     root: Path, params: Params, signer: dict[str, Any], verifier: Verifier
 ) -> dict[str, Any]:
     """Read ``supply/`` and the models back; write and return ``metrics/supply_chain.json``."""
-    candidates = L.candidate_ids(params.seeds)
+    candidates = L.candidate_ids(params.seeds, params.variants.names)
     scan_path = root / L.SUPPLY_SECRET_SCAN
     scan = read_json(scan_path) if scan_path.is_file() else None
     sbom = check_sbom(root / L.SUPPLY_SBOM)

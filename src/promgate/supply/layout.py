@@ -26,6 +26,7 @@ SECRET_SCAN = f"{ATTESTATIONS}/secret-scan.json"
 README = f"{ATTESTATIONS}/README.md"
 
 GATE_JSON = "reports/gate.json"
+CERTIFICATION_JSON = "reports/certification.json"  # which variants are safe, across seeds
 GATE_OUTPUTS = ("reports/gate.json", "reports/promotion.md", "reports/promotion.html")
 METRICS = "metrics"
 DATA_MANIFEST = "data/prepared/manifest.json"
@@ -63,8 +64,9 @@ class Subject:
         return f"{SIGNATURES}/{self.name.replace(':', '-')}.sig"
 
 
-def evidence_subjects(candidates: list[str]) -> list[Subject]:
-    """What the pipeline produced before attest: checkpoints, data manifest, results, gate."""
+def evidence_subjects(candidates: list[str], certified: bool = False) -> list[Subject]:
+    """What the pipeline produced before attest: checkpoints, data manifest, results, gate,
+    and with ``certified`` (params name a certification policy) the certification."""
     subjects = [Subject(f"checkpoint:{c}", "checkpoint", f"{CANDIDATES}/{c}") for c in candidates]
     # Results per model, not the whole folder: a stale folder from an earlier sweep is not
     # evidence for this decision and would not exist in a reviewer's checkout.
@@ -79,6 +81,8 @@ def evidence_subjects(candidates: list[str]) -> list[Subject]:
         # All of metrics/, not only gate.json: the gates read evidence there too.
         Subject("metrics", "metrics", METRICS),
     ]
+    if certified:
+        subjects.append(Subject("certification", "gate", CERTIFICATION_JSON))
     return subjects
 
 
@@ -91,8 +95,30 @@ def attestation_subjects() -> list[Subject]:
     ]
 
 
-def candidate_ids(seeds: list[int]) -> list[str]:
-    return [candidate_id(s) for s in seeds]
+def candidate_ids(seeds: list[int], variants: list[str] | tuple[str, ...] = ()) -> list[str]:
+    """Every candidate of a run: each seed's probe adapter, then the variants cut from it."""
+    probes = [candidate_id(s) for s in seeds]
+    return probes + [candidate_id(s, v) for s in seeds for v in variants]
 
 
-__all__ = ["BASELINE_ID", "Subject", "attestation_subjects", "candidate_ids", "evidence_subjects"]
+def raw_candidate_ids(params: dict) -> list[str]:
+    """``candidate_ids`` from params.yaml as read without validation (attest, verify)."""
+    variants = (params.get("variants") or {}).get("names") or []
+    return candidate_ids(list(params.get("seeds") or []), list(variants))
+
+
+def raw_evidence_subjects(params: dict) -> list[Subject]:
+    """``evidence_subjects`` of the run params.yaml (read without validation) describes."""
+    certified = bool((params.get("certification") or {}).get("policy"))
+    return evidence_subjects(raw_candidate_ids(params), certified=certified)
+
+
+__all__ = [
+    "BASELINE_ID",
+    "Subject",
+    "attestation_subjects",
+    "candidate_ids",
+    "evidence_subjects",
+    "raw_candidate_ids",
+    "raw_evidence_subjects",
+]

@@ -18,14 +18,17 @@ from typing import Any
 
 from promgate.config import Params
 
-# What the gate stage writes: recomputed and compared byte for byte.
+# What the gate stage writes: recomputed and compared byte for byte. The certification
+# files exist only when params name a certification policy; then they are compared too.
 GATE_OUTPUTS = (
     "reports/gate.json",
     "reports/promotion.md",
     "reports/promotion.html",
     "metrics/gate.json",
 )
+CERTIFICATION_OUTPUTS = ("reports/certification.json", "metrics/certification.json")
 _NOT_INPUTS = {"reports", ".git", ".dvc", ".promgate", "attestations"}
+_METRICS_OUTPUTS = {Path(rel).name for rel in (*GATE_OUTPUTS, *CERTIFICATION_OUTPUTS)}
 
 
 def _overlay(root: Path, scratch: Path) -> None:
@@ -36,7 +39,7 @@ def _overlay(root: Path, scratch: Path) -> None:
         if entry.name == "metrics" and entry.is_dir():
             (scratch / "metrics").mkdir()
             for child in entry.iterdir():
-                if child.name != "gate.json":
+                if child.name not in _METRICS_OUTPUTS:
                     (scratch / "metrics" / child.name).symlink_to(child)
             continue
         (scratch / entry.name).symlink_to(entry)

@@ -25,6 +25,7 @@ from promgate.supply.errors import SupplyChainError, VerificationError
 from promgate.supply.provenance import PREDICATE_TYPE as SLSA_PROVENANCE
 from promgate.supply.provenance import ROLE_CODE, ROLE_INPUT
 from promgate.supply.recompute import (
+    CERTIFICATION_OUTPUTS,
     GATE_OUTPUTS,
     first_difference,
     first_differing_line,
@@ -174,7 +175,7 @@ def _check_signatures(
     params: dict[str, Any],
     report: VerifyReport,
 ) -> None:
-    expected = L.evidence_subjects(L.candidate_ids(list(params.get("seeds") or [])))
+    expected = L.raw_evidence_subjects(params)
     expected += L.attestation_subjects()
     listed = {b.get("annotations", {}).get("subject"): b for b in byproducts}
     for subject in expected:
@@ -303,16 +304,30 @@ def _check_vsa(
 
 
 def _check_recompute(root: Path, params: dict[str, Any], report: VerifyReport) -> None:
+    outputs = list(GATE_OUTPUTS)
     try:
         with recomputed_outputs(root, params) as scratch:
-            fresh = {rel: (scratch / rel).read_bytes() for rel in GATE_OUTPUTS}
+            # Certification files: compared when either side has them (one side alone differs).
+            outputs += [
+                rel
+                for rel in CERTIFICATION_OUTPUTS
+                if (scratch / rel).is_file() or (root / rel).is_file()
+            ]
+            fresh = {
+                rel: (scratch / rel).read_bytes() if (scratch / rel).is_file() else None
+                for rel in outputs
+            }
     except Exception as exc:  # the gate code itself failing is a verification failure
         report.add("recompute:gate", f"could not recompute the gate ({type(exc).__name__}: {exc})")
         return
     for rel, recomputed in fresh.items():
-        signed = (root / rel).read_bytes()
+        signed = (root / rel).read_bytes() if (root / rel).is_file() else None
         if recomputed == signed:
             continue
+        if recomputed is None or signed is None:
+            side = "the recomputation" if recomputed is None else "the signed tree"
+            report.add("recompute:gate", f"{rel} is missing from {side}")
+            return
         if rel.endswith(".json"):
             where = first_difference(json.loads(signed), json.loads(recomputed))
             where = f"at {where}" if where else "in formatting only"
@@ -320,4 +335,4 @@ def _check_recompute(root: Path, params: dict[str, Any], report: VerifyReport) -
             where = f"at line {first_differing_line(signed.decode(), recomputed.decode())}"
         report.add("recompute:gate", f"{rel} differs from the recomputation {where}")
         return
-    report.add("recompute:gate", None, f"{', '.join(GATE_OUTPUTS)} reproduced byte for byte")
+    report.add("recompute:gate", None, f"{', '.join(outputs)} reproduced byte for byte")

@@ -41,3 +41,10 @@ def lr_at(cfg: TrainConfig, step: int) -> float:
     """Linear warmup, then constant: the schedule does not depend on the run's length."""
     warmup = max(cfg.warmup_steps, 0)
     return cfg.learning_rate * min(1.0, (step + 1) / warmup) if warmup else cfg.learning_rate
+
+
+def training_pad_id(tokenizer) -> int:
+    """The id padding is filled with. Some transformers versions load the GGUF tokenizer
+    without a pad token; padded positions are masked out of the loss, so eos does as well."""
+    pad = tokenizer.pad_token_id
+    return pad if pad is not None else tokenizer.eos_token_id

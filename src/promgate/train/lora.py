@@ -20,7 +20,7 @@ from promgate.config import TrainConfig
 from promgate.errors import ConfigError
 from promgate.io import sha256_file
 from promgate.progress import progress_bar
-from promgate.train.batches import batches, collate, lr_at
+from promgate.train.batches import batches, collate, lr_at, training_pad_id
 from promgate.train.examples import Example, encode_example, read_corpus
 from promgate.train.guard import (
     DivergenceGuard,
@@ -51,6 +51,19 @@ ADAPTER_FILE = "adapter_model.safetensors"
 class TrainResult:
     metrics: TrainMetrics
     curve: list[StepRecord]
+
+
+def lora_config(cfg: TrainConfig):
+    """The peft ``LoraConfig`` of the probe adapter ``cfg.lora`` describes."""
+    from peft import LoraConfig
+
+    return LoraConfig(
+        r=cfg.lora.r,
+        lora_alpha=cfg.lora.alpha,
+        lora_dropout=cfg.lora.dropout,
+        target_modules=list(cfg.lora.target_modules),
+        task_type="CAUSAL_LM",
+    )
 
 
 def resolve_device(name: str) -> str:
@@ -164,7 +177,7 @@ def train_lora(
     a path relative to the repository keeps the adapter's folder the same in every checkout.
     """
     import torch
-    from peft import LoraConfig, get_peft_model
+    from peft import get_peft_model
     from transformers import AutoModelForCausalLM, AutoTokenizer, set_seed
 
     corpus = read_corpus(corpus_path)  # fail on a bad corpus before loading any weights
@@ -177,23 +190,12 @@ def train_lora(
     encode = partial(encode_example, tokenizer, max_length=cfg.max_length)
     train_ex = [encode(r["prompt"], r["response"]) for r in train_rows]
     val_ex = [encode(r["prompt"], r["response"]) for r in val_rows] if checks else []
-    # Some transformers versions load the GGUF tokenizer without a pad token; padded
-    # positions are masked out of the loss, so eos is as good a filler as any.
-    pad_id = (
-        tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id
-    )
+    pad_id = training_pad_id(tokenizer)
     to_tensors = partial(collate, pad_id=pad_id, device=device)
 
     set_seed(seed)
     model = AutoModelForCausalLM.from_pretrained(base_dir, dtype=torch.float32).to(device)
-    lora = LoraConfig(
-        r=cfg.lora.r,
-        lora_alpha=cfg.lora.alpha,
-        lora_dropout=cfg.lora.dropout,
-        target_modules=list(cfg.lora.target_modules),
-        task_type="CAUSAL_LM",
-    )
-    model = get_peft_model(model, lora)
+    model = get_peft_model(model, lora_config(cfg))
     model.train()
     if device == "cuda":
         torch.cuda.reset_peak_memory_stats()

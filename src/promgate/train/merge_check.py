@@ -16,6 +16,7 @@ import hashlib
 import math
 from pathlib import Path
 
+from promgate.train.batches import training_pad_id
 from promgate.train.metrics import MergeCheck
 
 MERGE_TOLERANCE = 1e-4
@@ -63,7 +64,7 @@ def fixed_batch(tokenizer):
 
     rows = [tokenizer(text, add_special_tokens=False).input_ids for text in FIXED_TEXTS]
     width = max(len(r) for r in rows)
-    pad = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id
+    pad = training_pad_id(tokenizer)
     ids = torch.full((len(rows), width), pad, dtype=torch.long)
     mask = torch.zeros((len(rows), width), dtype=torch.long)
     for i, row in enumerate(rows):
