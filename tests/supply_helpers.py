@@ -109,11 +109,15 @@ def _variant(folder: Path, source: Path, seed: int, name: str, root: Path) -> No
 
 
 def make_models(root: Path, seeds: list[int], *, adapter_bytes: int = 64 * 1024) -> None:
-    """models/base (a stand-in) and one trained candidate per seed, for params.yaml at root."""
+    """models/base (a stand-in), one trained candidate per seed and the variants params.yaml
+    names cut from it, for params.yaml at root."""
     params = yaml.safe_load((root / "params.yaml").read_text(encoding="utf-8"))
     base_sha256 = _base_model(root / "models/base", params["model"])
     for seed in seeds:
-        _checkpoint(root / "models/candidates" / f"lora-s{seed}", seed, adapter_bytes, base_sha256)
+        probe = root / "models/candidates" / f"lora-s{seed}"
+        _checkpoint(probe, seed, adapter_bytes, base_sha256)
+        for name in (params.get("variants") or {}).get("names") or []:
+            _variant(probe.with_name(f"{probe.name}-{name}"), probe, seed, name, root)
 
 
 def make_prepared(root: Path, benches: list[str], n: int) -> None:

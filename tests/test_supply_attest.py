@@ -27,7 +27,10 @@ def test_attestations_hold_every_signature_statement_and_sbom():
         assert (root / rel).is_file(), rel
     sigs = sorted(p.name for p in (root / L.SIGNATURES).iterdir())
     assert "checkpoint-lora-s1.sig" in sigs and "results-baseline.sig" in sigs
-    assert len(sigs) == 13  # 2 checkpoints, 3 results folders, manifest, 4 gate outputs, 3 docs
+    assert "certification.sig" in sigs
+    # 2 checkpoints, 3 results folders, manifest, 5 gate outputs (gate, certification, 2
+    # reports, metrics), 3 docs
+    assert len(sigs) == 14
 
 
 def test_development_key_is_marked_everywhere():

@@ -279,7 +279,9 @@ def test_dvc_runs_supply_check_before_the_gate(tmp_path):
     run(["dvc", "repro", "--single-item", "supply_check"], root, env)
     evidence = json.loads((root / L.SUPPLY_CHAIN_JSON).read_text())
     assert all(evidence[f] for f in FLAGS), evidence
-    assert set(evidence["checkpoints"]["candidates"]) == {f"lora-s{s}" for s in seeds}
+    variants = load_params(root / "params.yaml").variants.names
+    expected = {f"lora-s{s}" for s in seeds} | {f"lora-s{s}-{v}" for s in seeds for v in variants}
+    assert set(evidence["checkpoints"]["candidates"]) == expected
     status = run(["dvc", "status", "supply_check"], root, env).stdout
     assert "changed" not in status, status
 
