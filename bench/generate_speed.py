@@ -87,6 +87,7 @@ def hf_generate(model, tokenizer, prompts, batch_size, max_new_tokens, stop):
 
 
 def run_variant(name: str, model, tokenizer, prompts, max_new_tokens, stop) -> list[str]:
+    from promgate.models.llama_runner import LlamaRunner
     from promgate.scoring import generate
 
     engine, batch = name.rsplit("@", 1)
@@ -94,6 +95,14 @@ def run_variant(name: str, model, tokenizer, prompts, max_new_tokens, stop) -> l
     if engine == "hf_generate":
         return hf_generate(model, tokenizer, prompts, batch_size, max_new_tokens, stop)
     if engine == "transformers":
+        chosen = "transformers"
+    elif engine in ("runner", "runner-aten", "runner-noshare"):
+        chosen = LlamaRunner(model, kernel="aten" if engine == "runner-aten" else "onednn")
+    else:
+        raise SystemExit(f"unknown variant {name!r}")
+    shared = generate.MIN_SHARED_PREFIX
+    generate.MIN_SHARED_PREFIX = 10**9 if engine == "runner-noshare" else shared
+    try:
         return generate.generate_greedy(
             model,
             tokenizer,
@@ -101,29 +110,11 @@ def run_variant(name: str, model, tokenizer, prompts, max_new_tokens, stop) -> l
             max_new_tokens=max_new_tokens,
             batch_size=batch_size,
             stop=stop,
-            engine="transformers",
+            engine=chosen,
             description=name,
         )
-    if engine in ("runner", "runner-aten", "runner-noshare"):
-        from promgate.models.llama_runner import LlamaRunner
-
-        runner = LlamaRunner(model, kernel="aten" if engine == "runner-aten" else "onednn")
-        shared = generate.MIN_SHARED_PREFIX
-        generate.MIN_SHARED_PREFIX = 10**9 if engine == "runner-noshare" else shared
-        try:
-            return generate.generate_greedy(
-                model,
-                tokenizer,
-                prompts,
-                max_new_tokens=max_new_tokens,
-                batch_size=batch_size,
-                stop=stop,
-                engine=runner,
-                description=name,
-            )
-        finally:
-            generate.MIN_SHARED_PREFIX = shared
-    raise SystemExit(f"unknown variant {name!r}")
+    finally:
+        generate.MIN_SHARED_PREFIX = shared
 
 
 def main() -> None:

@@ -1,9 +1,10 @@
 """Time each stage of a promotion run in a scratch copy of the repository; print JSON.
 
-    python bench/stage_times.py [--profile default] [--out bench/stage_times.json]
+    python bench/stage_times.py [--profile default] [--out bench/stage_times.json] [--keep DIR]
 
 Stages run one at a time in pipeline order (`dvc repro --single-item`), so each figure is
-that stage alone; then a second `dvc repro` measures the up-to-date check.
+that stage alone; then a second `dvc repro` measures the up-to-date check. ``--keep`` copies
+the run's reports/ and metrics/ out of the scratch clone before it is removed.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import argparse
 import json
 import os
 import platform
+import shutil
 import sys
 import tempfile
 import time
@@ -33,6 +35,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--profile", default="default")
     parser.add_argument("--out", type=Path, default=None)
+    parser.add_argument("--keep", type=Path, default=None, help="copy reports/ and metrics/ here")
     args = parser.parse_args()
     env = user_env()
     if "PROMGATE_MIRROR" not in env:
@@ -50,6 +53,9 @@ def main() -> None:
         noop = run(["dvc", "repro"], repo, env).stdout
         noop_s = round(time.perf_counter() - started, 2)
         decision = json.loads((repo / "reports/gate.json").read_text())["decision"]
+        if args.keep:
+            for folder in ("reports", "metrics"):
+                shutil.copytree(repo / folder, args.keep / folder, dirs_exist_ok=True)
     result = {
         "benchmark": "stage_times",
         "profile": args.profile,
