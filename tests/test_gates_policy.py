@@ -76,7 +76,8 @@ def test_phase3_encodes_mvp_and_stretch_targets():
     stretch = p.gates.share["stretch"]
     assert stretch.min_share == 0.75 and len(stretch.gates) == 5 and not stretch.required
     assert p.gates.evidence["memory_mvp"].checks[0].le == 16384
-    assert p.gates.evidence["training_stability"].file == "metrics/train/{candidate}.json"
+    assert p.gates.evidence["training_stability"].file == "metrics/train/{run}.json"
+    assert p.gates.evidence["training_stability"].per_candidate
     assert p.gates.average_delta is None
 
 
