@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import partial
 from typing import TYPE_CHECKING
 
 from promgate.progress import progress_bar
@@ -235,15 +236,16 @@ def _prefill_group(
 def _decode_batch_runner(
     runner,
     tokenizer,
-    prompts: list[str],
+    prompt_ids: list[list[int]],
     max_new_tokens: int,
     stop: list[str],
     on_done,
     sampling: Sampling | None = None,
     generators=None,
 ) -> list[str]:
-    """``_decode_batch`` on ``LlamaRunner``: one preallocated cache for the whole batch, keys
-    and values written in place, finished rows replaced by the last live ones.
+    """``_decode_batch`` on ``LlamaRunner`` for prompts already tokenized: one preallocated
+    cache for the whole batch, keys and values written in place, finished rows replaced by
+    the last live ones.
 
     Prompts end at one column (``end``) and answers are written after it. A prefix all prompts
     share (the chat template's system turn) is computed once and sits at columns
@@ -251,9 +253,8 @@ def _decode_batch_runner(
     """
     import torch
 
-    ids = tokenizer(prompts, add_special_tokens=False).input_ids
-    order = sorted(range(len(prompts)), key=lambda i: len(ids[i]), reverse=True)
-    ids = [ids[i] for i in order]
+    order = sorted(range(len(prompt_ids)), key=lambda i: len(prompt_ids[i]), reverse=True)
+    ids = [prompt_ids[i] for i in order]
     shared = _shared_prefix(ids)
     end = len(ids[0])
     cache = runner.new_cache(len(ids), end + max_new_tokens)
@@ -274,7 +275,7 @@ def _decode_batch_runner(
             first = row
     logits = torch.cat([_prefill_group(runner, cache, ids, g, pad_id, end, shared) for g in groups])
     rows = list(order)  # original index of the prompt in each live cache row
-    answers = _Answers(tokenizer, len(prompts), stop, max_new_tokens, on_done)
+    answers = _Answers(tokenizer, len(prompt_ids), stop, max_new_tokens, on_done)
     for step in range(max_new_tokens):
         chosen = _choose(logits, rows, sampling, generators)
         keep = answers.take(chosen, rows, step)
@@ -363,8 +364,9 @@ def generate_greedy(
         order = sorted(range(len(prompts)), key=lambda i: len(prompts[i]), reverse=True)
         chunks = [order[i : i + batch_size] for i in range(0, len(order), batch_size)]
     else:
-        lengths = [len(x) for x in tokenizer(prompts, add_special_tokens=False).input_ids]
-        chunks = _cache_batches(lengths, max_new_tokens)
+        # Tokenized once: the batch plan needs the lengths, the runner the ids.
+        prompt_ids = tokenizer(prompts, add_special_tokens=False).input_ids
+        chunks = _cache_batches([len(x) for x in prompt_ids], max_new_tokens)
     outputs: list[str] = [""] * len(prompts)
     with progress_bar("prompts") as bar, torch.inference_mode():
         task = bar.add_task(description, total=len(prompts))
@@ -373,16 +375,18 @@ def generate_greedy(
             if sampling is not None and seeds is not None:
                 device = getattr(model, "device", "cpu")  # draws happen where the logits are
                 generators = [torch.Generator(device).manual_seed(seeds[i]) for i in chunk]
-            texts = (_decode_batch if runner is None else _decode_batch_runner)(
-                model if runner is None else runner,
-                tokenizer,
-                [prompts[i] for i in chunk],
-                max_new_tokens,
-                stop,
+            decode = partial(
+                _decode_batch if runner is None else _decode_batch_runner,
+                max_new_tokens=max_new_tokens,
+                stop=stop,
                 on_done=lambda: bar.advance(task),
                 sampling=sampling,
                 generators=generators,
             )
+            if runner is None:
+                texts = decode(model, tokenizer, [prompts[i] for i in chunk])
+            else:
+                texts = decode(runner, tokenizer, [prompt_ids[i] for i in chunk])
             for index, text in zip(chunk, texts, strict=True):
                 outputs[index] = text
     return outputs
